@@ -1,0 +1,306 @@
+//! Types and rules shared by the browser and the server: who is signed in, and what
+//! makes a name, an email, a path or a password acceptable.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Customer,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, String> {
+        match s {
+            "customer" => Ok(Role::Customer),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("role must be “customer” or “admin”, not “{other}”")),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub id: i32,
+    pub email: String,
+    pub role: Role,
+}
+
+impl SignedInUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// A bucket as the panel shows it (no secrets).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketView {
+    pub id: i32,
+    pub name: String,
+    pub region: String,
+    pub endpoint_url: String,
+    pub owner_email: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    /// The bucket's own key pair: full access to that bucket.
+    Master,
+    /// A credential a person made: one bucket, an optional path, chosen actions.
+    Scoped,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Master => "master",
+            KeyKind::Scoped => "scoped",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+}
+
+/// A credential as lists show it: never the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialView {
+    pub id: i32,
+    pub name: Option<String>,
+    pub owner_email: String,
+    pub bucket: String,
+    pub region: String,
+    pub path: Option<String>,
+    pub actions: Vec<String>,
+    pub permission_summary: String,
+    pub kind: KeyKind,
+    pub access_key_id: String,
+    pub status: KeyStatus,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Long enough for any passphrase, short enough that nobody makes argon2 chew megabytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+pub fn validate_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("the password needs at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(format!("the password may have at most {MAX_PASSWORD_BYTES} bytes"));
+    }
+    Ok(())
+}
+
+/// Trims and lowercases an email address and checks its shape.
+pub fn normalize_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    let valid_shape = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            && !domain.contains('@')
+    });
+    if email.is_empty() {
+        return Err("enter an email address".into());
+    }
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) || !valid_shape {
+        return Err(format!("“{}” is not a valid email address", raw.trim()));
+    }
+    Ok(email)
+}
+
+/// S3 bucket-name rules: 3–63 characters of lowercase letters, digits, `-` and `.`,
+/// starting and ending with a letter or digit, no `..`, and not shaped like an IP address.
+pub fn validate_bucket_name(name: &str) -> Result<(), String> {
+    let len = name.len();
+    if !(3..=63).contains(&len) {
+        return Err("a bucket name has 3 to 63 characters".into());
+    }
+    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+        return Err("a bucket name may hold only lowercase letters, digits, “-” and “.”".into());
+    }
+    let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge_ok(name.as_bytes()[0]) || !edge_ok(name.as_bytes()[len - 1]) {
+        return Err("a bucket name starts and ends with a letter or digit".into());
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return Err("a bucket name may not have “..”, “.-” or “-.”".into());
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("a bucket name may not look like an IP address".into());
+    }
+    Ok(())
+}
+
+/// Region names look like `eu-west-1`: lowercase letters, digits and `-`.
+pub fn validate_region_name(name: &str) -> Result<(), String> {
+    let ok = (2..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "“{name}” is not a region name: use 2–32 lowercase letters, digits and “-”, like eu-west-1"
+        ))
+    }
+}
+
+pub fn validate_endpoint_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') && !url.chars().any(|c| c.is_whitespace() || c.is_control()) => Ok(()),
+        _ => Err(format!("“{url}” is not an endpoint URL: give one like https://s3.eu-west-1.example.com")),
+    }
+}
+
+/// A credential name: trimmed, 1–64 characters, no control characters.
+pub fn normalize_credential_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("give the credential a name".into());
+    }
+    if name.chars().count() > 64 {
+        return Err("a credential name has at most 64 characters".into());
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a credential name may not hold control characters".into());
+    }
+    Ok(name.to_string())
+}
+
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// Normalises a credential's folder path to `a/b/` form; an empty path means the whole
+/// bucket. Refuses a leading `/`, `..` or `.` segments, and control characters.
+pub fn normalize_path(raw: &str) -> Result<Option<String>, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.starts_with('/') {
+        return Err("a path starts inside the bucket: leave out the leading “/”".into());
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err("a path may not hold control characters".into());
+    }
+    let mut segments = Vec::new();
+    for segment in trimmed.split('/') {
+        match segment {
+            "" => continue, // `a//b` and a trailing `/` collapse
+            "." | ".." => return Err("a path may not hold “.” or “..” segments".into()),
+            s => segments.push(s),
+        }
+    }
+    let path = format!("{}/", segments.join("/"));
+    if path.len() > MAX_PATH_BYTES {
+        return Err(format!("a path has at most {MAX_PATH_BYTES} bytes"));
+    }
+    Ok(Some(path))
+}
+
+/// `2026-11-26 05:21 UTC` from Unix seconds; the same text on the server and in the
+/// browser, so hydration never disagrees.
+pub fn format_utc(unix_secs: i64) -> String {
+    let days = unix_secs.div_euclid(86_400);
+    let secs_of_day = unix_secs.rem_euclid(86_400);
+    // Howard Hinnant's civil-from-days algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs_of_day / 3600, secs_of_day % 3600 / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(1_795_670_460), "2026-11-26 05:21 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn emails_are_normalised_or_refused() {
+        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "a@b@c.com"] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for good in ["abc", "my-bucket.2024", "a".repeat(63).as_str()] {
+            assert!(validate_bucket_name(good).is_ok(), "{good:?} was refused");
+        }
+        for bad in ["ab", "Abc", "a_b", "-abc", "abc-", "a..b", "a.-b", "192.168.0.1", &"a".repeat(64)] {
+            assert!(validate_bucket_name(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn paths_normalise_to_folder_form() {
+        assert_eq!(normalize_path("").unwrap(), None);
+        assert_eq!(normalize_path("photos").unwrap().as_deref(), Some("photos/"));
+        assert_eq!(normalize_path("photos//2024/").unwrap().as_deref(), Some("photos/2024/"));
+        for bad in ["/photos", "a/../b", "./a", "a\u{0}b", "a\nb"] {
+            assert!(normalize_path(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(normalize_path(&"a".repeat(1024)).is_err(), "1025 bytes with the slash");
+        assert!(normalize_path(&"a".repeat(1023)).is_ok());
+    }
+
+    #[test]
+    fn passwords_need_length() {
+        assert!(validate_new_password("short").is_err());
+        assert!(validate_new_password("long enough pw").is_ok());
+        assert!(validate_new_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn names_and_regions() {
+        assert_eq!(normalize_credential_name("  backup ").unwrap(), "backup");
+        assert!(normalize_credential_name("   ").is_err());
+        assert!(normalize_credential_name(&"n".repeat(65)).is_err());
+        assert!(validate_region_name("eu-west-1").is_ok());
+        assert!(validate_region_name("EU west").is_err());
+        assert!(validate_endpoint_url("https://s3.example.com").is_ok());
+        assert!(validate_endpoint_url("ftp://x").is_err());
+        assert!(validate_endpoint_url("https://").is_err());
+    }
+}

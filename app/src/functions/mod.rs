@@ -1,0 +1,121 @@
+//! Server functions, grouped by what they touch. Each one is thin: find who asks, call a
+//! service, map the error. Stable endpoints under `/api/`.
+
+pub mod auth;
+pub mod storage;
+
+#[cfg(feature = "ssr")]
+pub use server_side::*;
+
+#[cfg(feature = "ssr")]
+mod server_side {
+    use crate::domain::SignedInUser;
+    use crate::error::AppError;
+    use crate::services::{AppState, users};
+    use axum::http::{HeaderValue, StatusCode, header};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+    use tower_sessions::Session;
+
+    pub const USER_ID_KEY: &str = "user_id";
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the server function context");
+            AppError::Internal
+        })
+    }
+
+    pub async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(|e| {
+            tracing::error!(error = %e, "session layer missing");
+            AppError::Internal
+        })
+    }
+
+    /// The signed-in user, read fresh from the database (a deleted user is signed out).
+    pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
+        let state = state()?;
+        let session = session().await?;
+        let Some(id) = session.get::<i32>(USER_ID_KEY).await.map_err(internal)? else {
+            return Ok(None);
+        };
+        users::signed_in_user(&state.db, id).await
+    }
+
+    pub async fn require_user() -> Result<(AppState, SignedInUser), AppError> {
+        let user = current_user().await?.ok_or(AppError::NotSignedIn)?;
+        Ok((state()?, user))
+    }
+
+    /// The peer address, for throttling and the audit log.
+    pub async fn client_addr() -> String {
+        use axum::extract::ConnectInfo;
+        match leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await {
+            Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+            Err(_) => "unknown".into(),
+        }
+    }
+
+    pub fn internal(err: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %err, "internal error in a server function");
+        AppError::Internal
+    }
+
+    /// Gives an error its HTTP status for scripts; a plain HTML form (no JavaScript) is
+    /// sent back to its page with the message in `?error=`, which the page shows.
+    pub async fn respond<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
+        let result = work.await;
+        if let Err(err) = &result
+            && let Some(response) = use_context::<ResponseOptions>()
+        {
+            let parts = use_context::<axum::http::request::Parts>();
+            let header_of = |name| parts.as_ref().and_then(|p| p.headers.get(name)).and_then(|v| v.to_str().ok());
+            let plain_form = header_of(header::ACCEPT).is_some_and(|a| a.contains("text/html"));
+            let back = header_of(header::REFERER).and_then(same_site_path);
+            match (plain_form, back) {
+                (true, Some(back)) => {
+                    let location = format!("{back}?error={}", percent_encode(&err.to_string()));
+                    if let Ok(value) = HeaderValue::from_str(&location) {
+                        response.insert_header(header::LOCATION, value);
+                    }
+                }
+                _ => response.set_status(StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+            }
+        }
+        result
+    }
+
+    /// The path of a Referer, without its query: only ever redirect within the panel.
+    fn same_site_path(referer: &str) -> Option<String> {
+        let rest = referer.split_once("://")?.1;
+        let path = &rest[rest.find('/')?..];
+        let path = path.split(['?', '#']).next().unwrap_or("/");
+        (!path.starts_with("//")).then(|| path.to_string())
+    }
+
+    fn percent_encode(text: &str) -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    /// The page's Content-Security-Policy, with this response's nonce for the hydration
+    /// scripts; the server adds the other security headers to every response.
+    pub fn set_page_security_headers() {
+        let (Some(response), Some(nonce)) = (use_context::<ResponseOptions>(), leptos::nonce::use_nonce()) else {
+            return;
+        };
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+             form-action 'self'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The Stook panel: routes, components, server functions and the domain types shared by
+//! the browser and the server. Server-only code sits behind the `ssr` feature.
+
+pub mod catalog;
+pub mod domain;
+pub mod error;
+pub mod functions;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod services;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+pub use functions::auth::AuthContext;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    functions::set_page_security_headers();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    AuthContext::provide();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/stook.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Stook".to_string() } else { format!("{page} · Stook") } />
+        <Router>
+            <Routes fallback=pages::NotFound>
+                <Route path=path!("/login") view=pages::login::LoginPage />
+                <ParentRoute path=path!("") view=pages::panel::PanelLayout>
+                    <Route path=path!("") view=pages::credentials::CredentialsPage />
+                    <Route path=path!("buckets") view=pages::buckets::BucketsPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

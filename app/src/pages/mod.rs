@@ -1,0 +1,38 @@
+//! The panel's pages.
+
+pub mod buckets;
+pub mod credentials;
+pub mod login;
+pub mod panel;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="auth-page">
+            <div class="card narrow">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <a class="btn btn-primary" href="/">"Go to the panel"</a>
+            </div>
+        </main>
+    }
+}
+
+/// The error a plain (no JavaScript) form post brought back in `?error=`.
+pub fn query_error() -> impl Fn() -> Option<String> + Copy {
+    let query = use_query_map();
+    move || query.read().get("error")
+}
+
+/// An alert box for an error message, if there is one.
+#[component]
+pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })
+}

@@ -1,0 +1,135 @@
+//! Buckets: each belongs to one customer and one region and is born with its master key.
+
+use super::audit::{self, Actor};
+use super::credentials::{self, NewKey};
+use super::entities::{bucket, region, user};
+use super::secrets::SecretBox;
+use super::{now, regions, unique_violation, users};
+use crate::catalog::Preset;
+use crate::domain::{BucketView, KeyKind, SignedInUser, validate_bucket_name};
+use crate::error::AppError;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    TransactionTrait as _,
+};
+use std::collections::HashMap;
+
+/// A freshly made key pair, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct IssuedKey {
+    pub access_key_id: String,
+    pub secret_key: String,
+}
+
+pub async fn add_bucket(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    actor: &Actor,
+    owner_email: &str,
+    region_name: &str,
+    name: &str,
+) -> Result<(BucketView, IssuedKey), AppError> {
+    let name = name.trim();
+    validate_bucket_name(name).map_err(|m| AppError::invalid("name", m))?;
+    let owner = users::find_by_email(db, owner_email)
+        .await?
+        .ok_or_else(|| AppError::invalid("owner", format!("there is no user with the email “{}”", owner_email.trim())))?;
+    let region = regions::find_region(db, region_name).await?;
+    let txn = db.begin().await?;
+    let created = bucket::Entity::insert(bucket::ActiveModel {
+        owner_id: Set(owner.id),
+        region_id: Set(region.id),
+        name: Set(name.to_string()),
+        created_at: Set(now()),
+        ..Default::default()
+    })
+    .exec_with_returning(&txn)
+    .await
+    .map_err(|e| unique_violation(e, "name", format!("the bucket {name} already exists in {}", region.name)))?;
+    let (_, secret_key, access_key_id) = credentials::insert_key(
+        &txn,
+        secrets,
+        NewKey {
+            owner_id: owner.id,
+            bucket_id: created.id,
+            name: None,
+            path: None,
+            actions: Preset::All.actions(),
+            kind: KeyKind::Master,
+            expires_at: None,
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "bucket.create",
+        &format!("bucket:{}/{}", region.name, name),
+        serde_json::json!({ "owner": owner.email, "master_access_key_id": access_key_id }),
+    )
+    .await?;
+    txn.commit().await?;
+    let view = BucketView {
+        id: created.id,
+        name: created.name,
+        region: region.name,
+        endpoint_url: region.endpoint_url,
+        owner_email: owner.email,
+        created_at: created.created_at,
+    };
+    Ok((view, IssuedKey { access_key_id, secret_key }))
+}
+
+/// Buckets `viewer` may see: their own, or every bucket for an admin.
+pub async fn visible_buckets(db: &DatabaseConnection, viewer: &SignedInUser) -> Result<Vec<BucketView>, AppError> {
+    list_buckets(db, (!viewer.is_admin()).then_some(viewer.id)).await
+}
+
+/// All buckets, or one owner's, by region then name.
+pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Result<Vec<BucketView>, AppError> {
+    let mut query = bucket::Entity::find().order_by_asc(bucket::Column::Name);
+    if let Some(owner_id) = owner_id {
+        query = query.filter(bucket::Column::OwnerId.eq(owner_id));
+    }
+    let rows = query.all(db).await?;
+    let regions: HashMap<i32, region::Model> =
+        region::Entity::find().all(db).await?.into_iter().map(|r| (r.id, r)).collect();
+    let owner_ids: Vec<i32> = rows.iter().map(|b| b.owner_id).collect();
+    let owners: HashMap<i32, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(owner_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
+    let mut views: Vec<BucketView> = rows
+        .into_iter()
+        .map(|b| {
+            let region = regions.get(&b.region_id);
+            BucketView {
+                id: b.id,
+                name: b.name,
+                region: region.map(|r| r.name.clone()).unwrap_or_default(),
+                endpoint_url: region.map(|r| r.endpoint_url.clone()).unwrap_or_default(),
+                owner_email: owners.get(&b.owner_id).cloned().unwrap_or_default(),
+                created_at: b.created_at,
+            }
+        })
+        .collect();
+    views.sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
+    Ok(views)
+}
+
+/// Finds a bucket by name, narrowed by region when the name alone is ambiguous.
+pub async fn find_bucket(db: &DatabaseConnection, name: &str, region_name: Option<&str>) -> Result<bucket::Model, AppError> {
+    let mut query = bucket::Entity::find().filter(bucket::Column::Name.eq(name.trim()));
+    if let Some(region_name) = region_name {
+        query = query.filter(bucket::Column::RegionId.eq(regions::find_region(db, region_name).await?.id));
+    }
+    let mut found = query.all(db).await?;
+    match found.len() {
+        0 => Err(AppError::invalid("bucket", format!("there is no bucket named “{}”", name.trim()))),
+        1 => Ok(found.remove(0)),
+        _ => Err(AppError::invalid("bucket", format!("several regions have a bucket named “{}”: name the region too", name.trim()))),
+    }
+}

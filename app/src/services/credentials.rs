@@ -1,0 +1,192 @@
+//! Credentials: key pairs scoped to one bucket, an optional path and a set of actions.
+//! The secret is sealed with the master key before it touches the database.
+
+use super::audit::{self, Actor};
+use super::buckets::IssuedKey;
+use super::entities::{bucket, credential, region, user};
+use super::secrets::{self, SecretBox};
+use super::{now, unique_violation};
+use crate::catalog::ActionSet;
+use crate::domain::{CredentialView, KeyKind, KeyStatus, SignedInUser, normalize_credential_name, normalize_path};
+use crate::error::AppError;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
+    QueryOrder as _,
+};
+use std::collections::HashMap;
+
+pub struct NewKey {
+    pub owner_id: i32,
+    pub bucket_id: i32,
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub actions: ActionSet,
+    pub kind: KeyKind,
+    pub expires_at: Option<i64>,
+}
+
+/// Inserts a key pair with a fresh id and secret; returns (row, secret, access key id).
+pub(crate) async fn insert_key(
+    db: &impl ConnectionTrait,
+    secrets: &SecretBox,
+    key: NewKey,
+) -> Result<(credential::Model, String, String), AppError> {
+    let access_key_id = secrets::new_access_key_id();
+    let secret = secrets::new_secret_key();
+    let name = key.name.clone();
+    let row = credential::Entity::insert(credential::ActiveModel {
+        owner_id: Set(key.owner_id),
+        bucket_id: Set(key.bucket_id),
+        name: Set(key.name),
+        path: Set(key.path),
+        actions: Set(key.actions.to_storage()),
+        kind: Set(key.kind.as_str().to_string()),
+        access_key_id: Set(access_key_id.clone()),
+        secret_ciphertext: Set(secrets.seal(&access_key_id, &secret)),
+        status: Set(KeyStatus::Active.as_str().to_string()),
+        created_at: Set(now()),
+        revoked_at: Set(None),
+        last_used_at: Set(None),
+        expires_at: Set(key.expires_at),
+        ..Default::default()
+    })
+    .exec_with_returning(db)
+    .await
+    .map_err(|e| {
+        unique_violation(e, "name", format!("you already have a credential named “{}”", name.unwrap_or_default()))
+    })?;
+    Ok((row, secret, access_key_id))
+}
+
+pub struct CreateCredential<'a> {
+    pub bucket_id: i32,
+    pub name: &'a str,
+    pub path: &'a str,
+    pub actions: &'a str,
+    pub expires_at: Option<i64>,
+}
+
+/// Creates a scoped credential on a bucket `requester` may use (an admin: any bucket; it
+/// then belongs to the bucket's owner). `requester` is `None` for the operator CLI.
+pub async fn create_credential(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    actor: &Actor,
+    requester: Option<&SignedInUser>,
+    input: CreateCredential<'_>,
+) -> Result<(CredentialView, IssuedKey), AppError> {
+    let name = normalize_credential_name(input.name).map_err(|m| AppError::invalid("name", m))?;
+    let path = normalize_path(input.path).map_err(|m| AppError::invalid("path", m))?;
+    let actions = ActionSet::parse(input.actions).map_err(|m| AppError::invalid("actions", m))?;
+    if let Some(expires_at) = input.expires_at
+        && expires_at <= now()
+    {
+        return Err(AppError::invalid("expires", "the expiry must lie in the future"));
+    }
+    let bucket = bucket::Entity::find_by_id(input.bucket_id)
+        .one(db)
+        .await?
+        .filter(|b| requester.is_none_or(|r| r.is_admin() || r.id == b.owner_id))
+        .ok_or_else(|| AppError::invalid("bucket", "choose one of your buckets"))?;
+    let (row, secret_key, access_key_id) = insert_key(
+        db,
+        secrets,
+        NewKey {
+            owner_id: bucket.owner_id,
+            bucket_id: bucket.id,
+            name: Some(name.clone()),
+            path,
+            actions,
+            kind: KeyKind::Scoped,
+            expires_at: input.expires_at,
+        },
+    )
+    .await?;
+    audit::record(
+        db,
+        actor,
+        "credential.create",
+        &format!("credential:{access_key_id}"),
+        serde_json::json!({ "name": name, "bucket": bucket.name, "path": row.path, "actions": row.actions }),
+    )
+    .await?;
+    let view = views(db, vec![row]).await?.remove(0);
+    Ok((view, IssuedKey { access_key_id, secret_key }))
+}
+
+/// Key pairs newest first: one owner's or everyone's (`None`), of one kind or both.
+pub async fn list_credentials(
+    db: &DatabaseConnection,
+    owner_id: Option<i32>,
+    kind: Option<KeyKind>,
+) -> Result<Vec<CredentialView>, AppError> {
+    let mut query = credential::Entity::find().order_by_desc(credential::Column::CreatedAt).order_by_desc(credential::Column::Id);
+    if let Some(owner_id) = owner_id {
+        query = query.filter(credential::Column::OwnerId.eq(owner_id));
+    }
+    if let Some(kind) = kind {
+        query = query.filter(credential::Column::Kind.eq(kind.as_str()));
+    }
+    views(db, query.all(db).await?).await
+}
+
+/// Revokes by access key id. A customer may revoke only their own keys; the answer for
+/// someone else's key is the same as for a key that does not exist.
+pub async fn revoke_credential(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    requester: Option<&SignedInUser>,
+    access_key_id: &str,
+) -> Result<CredentialView, AppError> {
+    let found = credential::Entity::find()
+        .filter(credential::Column::AccessKeyId.eq(access_key_id.trim()))
+        .one(db)
+        .await?
+        .filter(|c| requester.is_none_or(|r| r.is_admin() || r.id == c.owner_id))
+        .ok_or_else(|| AppError::NotFound(format!("The access key {}", access_key_id.trim())))?;
+    let row = if found.status == KeyStatus::Revoked.as_str() {
+        found
+    } else {
+        let mut active: credential::ActiveModel = found.into();
+        active.status = Set(KeyStatus::Revoked.as_str().to_string());
+        active.revoked_at = Set(Some(now()));
+        let row = credential::Entity::update(active).exec(db).await?;
+        audit::record(db, actor, "credential.revoke", &format!("credential:{}", row.access_key_id), serde_json::json!({})).await?;
+        row
+    };
+    Ok(views(db, vec![row]).await?.remove(0))
+}
+
+async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<Vec<CredentialView>, AppError> {
+    let bucket_ids: Vec<i32> = rows.iter().map(|c| c.bucket_id).collect();
+    let buckets: HashMap<i32, bucket::Model> =
+        bucket::Entity::find().filter(bucket::Column::Id.is_in(bucket_ids)).all(db).await?.into_iter().map(|b| (b.id, b)).collect();
+    let regions: HashMap<i32, String> = region::Entity::find().all(db).await?.into_iter().map(|r| (r.id, r.name)).collect();
+    let owner_ids: Vec<i32> = rows.iter().map(|c| c.owner_id).collect();
+    let owners: HashMap<i32, String> =
+        user::Entity::find().filter(user::Column::Id.is_in(owner_ids)).all(db).await?.into_iter().map(|u| (u.id, u.email)).collect();
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let bucket = buckets.get(&c.bucket_id);
+            let actions = ActionSet::parse(&c.actions).unwrap_or_default();
+            CredentialView {
+                id: c.id,
+                name: c.name,
+                owner_email: owners.get(&c.owner_id).cloned().unwrap_or_default(),
+                bucket: bucket.map(|b| b.name.clone()).unwrap_or_default(),
+                region: bucket.and_then(|b| regions.get(&b.region_id).cloned()).unwrap_or_default(),
+                path: c.path,
+                permission_summary: actions.summary(),
+                actions: actions.iter().map(str::to_string).collect(),
+                kind: if c.kind == KeyKind::Master.as_str() { KeyKind::Master } else { KeyKind::Scoped },
+                access_key_id: c.access_key_id,
+                status: if c.status == KeyStatus::Revoked.as_str() { KeyStatus::Revoked } else { KeyStatus::Active },
+                created_at: c.created_at,
+                last_used_at: c.last_used_at,
+                revoked_at: c.revoked_at,
+                expires_at: c.expires_at,
+            }
+        })
+        .collect())
+}

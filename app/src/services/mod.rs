@@ -1,0 +1,84 @@
+//! Server-side services: plain Rust over the database, used by the server functions,
+//! the operator CLI and (later) the S3 endpoint. Thin callers, testable without HTTP.
+
+pub mod audit;
+pub mod buckets;
+pub mod credentials;
+pub mod demo;
+pub mod entities;
+pub mod passwords;
+pub mod regions;
+pub mod secrets;
+pub mod throttle;
+pub mod users;
+
+use crate::error::AppError;
+use migrations::{Migrator, MigratorTrait as _};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait as _, QueryOrder as _};
+use secrets::SecretBox;
+use std::sync::Arc;
+use std::time::Duration;
+use throttle::Throttle;
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub secrets: Arc<SecretBox>,
+    pub login_by_account: Arc<Throttle>,
+    pub login_by_client: Arc<Throttle>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, secrets: SecretBox) -> Self {
+        AppState {
+            db,
+            secrets: Arc::new(secrets),
+            // A person mistyping a few times is fine; a guesser is slowed to a crawl.
+            login_by_account: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
+            login_by_client: Arc::new(Throttle::new(20, Duration::from_secs(15 * 60))),
+        }
+    }
+}
+
+/// Connects and brings the schema up to date.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    let db = Database::connect(options).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Proves at start that the master key opens the secrets already stored, so a wrong key
+/// file stops the server with a clear message instead of failing on the first reveal.
+pub async fn check_master_key(db: &DatabaseConnection, secrets: &SecretBox) -> Result<(), String> {
+    let first = entities::credential::Entity::find()
+        .order_by_asc(entities::credential::Column::Id)
+        .one(db)
+        .await
+        .map_err(|e| format!("could not read the credentials table: {e}"))?;
+    match first {
+        Some(c) if secrets.open(&c.access_key_id, &c.secret_ciphertext).is_err() => Err(
+            "the master key does not open the secrets in this database: point \
+             STOOK_MASTER_KEY_FILE at the key file this database was created with"
+                .into(),
+        ),
+        _ => Ok(()),
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Maps a unique-constraint violation to a field error, anything else to `Internal`.
+pub(crate) fn unique_violation(err: DbErr, field: &str, message: impl Into<String>) -> AppError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::conflict(field, message),
+        _ => err.into(),
+    }
+}

@@ -1,0 +1,28 @@
+//! The Stook schema, one change per migration so SQLite's limited ALTER never bites.
+//! Times are Unix seconds (UTC) in BIGINT columns: portable across SQLite and PostgreSQL
+//! and cheap to compare in the hot paths (sessions, key expiry).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_users;
+mod m20261126_000002_create_regions;
+mod m20261126_000003_create_buckets;
+mod m20261126_000004_create_credentials;
+mod m20261126_000005_create_audit_events;
+mod m20261126_000006_create_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_users::Migration),
+            Box::new(m20261126_000002_create_regions::Migration),
+            Box::new(m20261126_000003_create_buckets::Migration),
+            Box::new(m20261126_000004_create_credentials::Migration),
+            Box::new(m20261126_000005_create_audit_events::Migration),
+            Box::new(m20261126_000006_create_sessions::Migration),
+        ]
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every test: unit, integration on SQLite and PostgreSQL, CLI, and the browser tests in
+# Chromium. PostgreSQL tests run against STOOK_TEST_POSTGRES_URL (a server where the
+# user may create databases); a given URL that is unreachable fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/tools.sh
+ensure_build_tools
+ensure_test_tools
+
+if [ -n "${STOOK_TEST_POSTGRES_URL:-}" ]; then
+  log "PostgreSQL tests against ${STOOK_TEST_POSTGRES_URL%%@*}@…"
+else
+  log "WARNING: STOOK_TEST_POSTGRES_URL is not set: the PostgreSQL tests will NOT run"
+fi
+
+log "unit and integration tests"
+cargo test -p migrations -p app -p server
+
+log "building the site for the browser tests"
+cargo leptos build
+
+log "browser tests (Chromium)"
+(cd end2end && npx playwright test)
+log "all tests passed"

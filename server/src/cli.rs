@@ -1,0 +1,209 @@
+//! The operator's commands: what they do lives in `app::services`; this file parses
+//! nothing and decides nothing, it calls a service and prints the answer.
+
+use crate::config::{BucketCommand, CredentialCommand, DemoOptions, GlobalOptions, RegionCommand, UserCommand};
+use app::domain::Role;
+use app::error::AppError;
+use app::services::audit::Actor;
+use app::services::credentials::CreateCredential;
+use app::services::secrets::SecretBox;
+use app::services::{buckets, credentials, demo, now, regions, users};
+use sea_orm::DatabaseConnection;
+use serde::Serialize;
+
+/// How a command ended: its output, or an error for stderr.
+pub type Outcome = Result<String, AppError>;
+
+pub struct Context<'a> {
+    pub db: &'a DatabaseConnection,
+    pub secrets: &'a SecretBox,
+    pub global: &'a GlobalOptions,
+}
+
+impl Context<'_> {
+    fn output<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Outcome {
+        if self.global.json {
+            serde_json::to_string_pretty(value).map_err(|_| AppError::Internal)
+        } else {
+            Ok(human(value))
+        }
+    }
+}
+
+/// Columns padded to their widest cell.
+fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    if rows.is_empty() {
+        return "(none)".into();
+    }
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+    };
+    std::iter::once(line(headers.iter().map(|h| h.to_string()).collect())).chain(rows.into_iter().map(line)).collect::<Vec<_>>().join("\n")
+}
+
+pub async fn user(cx: &Context<'_>, command: UserCommand) -> Outcome {
+    match command {
+        UserCommand::Add { email, role, password } => {
+            let role = Role::parse(&role).map_err(|m| AppError::invalid("role", m))?;
+            let generated = password.is_none().then(users::generate_password);
+            let password = password.or_else(|| generated.clone()).unwrap_or_default();
+            let user = users::create_user(cx.db, &Actor::operator(), &email, &password, role).await?;
+            #[derive(Serialize)]
+            struct Added {
+                #[serde(flatten)]
+                user: users::UserSummary,
+                generated_password: Option<String>,
+            }
+            cx.output(&Added { user, generated_password: generated }, |a| {
+                let mut out = format!("Added {} ({}).", a.user.email, a.user.role.as_str());
+                if let Some(p) = &a.generated_password {
+                    out += &format!("\nPassword (shown once): {p}");
+                }
+                out
+            })
+        }
+        UserCommand::List => {
+            let list = users::list_users(cx.db).await?;
+            cx.output(&list, |list| {
+                table(
+                    &["ID", "EMAIL", "ROLE", "CREATED"],
+                    list.iter()
+                        .map(|u| vec![u.id.to_string(), u.email.clone(), u.role.as_str().into(), app::domain::format_utc(u.created_at)])
+                        .collect(),
+                )
+            })
+        }
+    }
+}
+
+pub async fn region(cx: &Context<'_>, command: RegionCommand) -> Outcome {
+    #[derive(Serialize)]
+    struct RegionOut {
+        name: String,
+        endpoint_url: String,
+    }
+    let out = |r: app::services::entities::region::Model| RegionOut { name: r.name, endpoint_url: r.endpoint_url };
+    match command {
+        RegionCommand::Add { name, endpoint } => {
+            let region = regions::add_region(cx.db, &Actor::operator(), &name, &endpoint).await?;
+            cx.output(&out(region), |r| format!("Added region {} at {}.", r.name, r.endpoint_url))
+        }
+        RegionCommand::List => {
+            let list: Vec<RegionOut> = regions::list_regions(cx.db).await?.into_iter().map(out).collect();
+            cx.output(&list, |list| {
+                table(&["NAME", "ENDPOINT"], list.iter().map(|r| vec![r.name.clone(), r.endpoint_url.clone()]).collect())
+            })
+        }
+    }
+}
+
+async fn owner_id(db: &DatabaseConnection, owner: Option<String>) -> Result<Option<i32>, AppError> {
+    match owner {
+        None => Ok(None),
+        Some(email) => users::find_by_email(db, &email)
+            .await?
+            .map(|u| Some(u.id))
+            .ok_or_else(|| AppError::invalid("owner", format!("there is no user with the email “{}”", email.trim()))),
+    }
+}
+
+pub async fn bucket(cx: &Context<'_>, command: BucketCommand) -> Outcome {
+    match command {
+        BucketCommand::Add { owner, region, name } => {
+            let (bucket, key) = buckets::add_bucket(cx.db, cx.secrets, &Actor::operator(), &owner, &region, &name).await?;
+            #[derive(Serialize)]
+            struct Added {
+                bucket: app::domain::BucketView,
+                master_key: buckets::IssuedKey,
+            }
+            cx.output(&Added { bucket, master_key: key }, |a| {
+                format!(
+                    "Added bucket {} in {} for {}.\nMaster access key id: {}\nMaster secret key (shown once): {}",
+                    a.bucket.name, a.bucket.region, a.bucket.owner_email, a.master_key.access_key_id, a.master_key.secret_key
+                )
+            })
+        }
+        BucketCommand::List { owner } => {
+            let list = buckets::list_buckets(cx.db, owner_id(cx.db, owner).await?).await?;
+            cx.output(&list, |list| {
+                table(
+                    &["REGION", "BUCKET", "OWNER", "ENDPOINT"],
+                    list.iter().map(|b| vec![b.region.clone(), b.name.clone(), b.owner_email.clone(), b.endpoint_url.clone()]).collect(),
+                )
+            })
+        }
+    }
+}
+
+pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome {
+    let operator = Actor::operator();
+    match command {
+        CredentialCommand::Create { bucket, region, name, path, actions, expires_in_days } => {
+            let bucket = buckets::find_bucket(cx.db, &bucket, region.as_deref()).await?;
+            let expires_at = match expires_in_days {
+                Some(0) => return Err(AppError::invalid("expires_in_days", "give at least 1 day, or leave the flag out")),
+                Some(days) => Some(now() + i64::from(days) * 86_400),
+                None => None,
+            };
+            let input = CreateCredential { bucket_id: bucket.id, name: &name, path: &path, actions: &actions, expires_at };
+            let (credential, key) = credentials::create_credential(cx.db, cx.secrets, &operator, None, input).await?;
+            #[derive(Serialize)]
+            struct Created {
+                credential: app::domain::CredentialView,
+                secret_key: String,
+            }
+            cx.output(&Created { credential, secret_key: key.secret_key }, |c| {
+                format!(
+                    "Created credential “{}” on {} ({}): {}.\nAccess key id: {}\nSecret key (shown once): {}",
+                    c.credential.name.clone().unwrap_or_default(),
+                    c.credential.bucket,
+                    c.credential.region,
+                    c.credential.permission_summary,
+                    c.credential.access_key_id,
+                    c.secret_key
+                )
+            })
+        }
+        CredentialCommand::List { owner } => {
+            let list = credentials::list_credentials(cx.db, owner_id(cx.db, owner).await?, None).await?;
+            cx.output(&list, |list| {
+                table(
+                    &["ACCESS KEY ID", "KIND", "NAME", "OWNER", "BUCKET", "PATH", "PERMISSIONS", "STATUS"],
+                    list.iter()
+                        .map(|c| {
+                            vec![
+                                c.access_key_id.clone(),
+                                c.kind.as_str().into(),
+                                c.name.clone().unwrap_or_else(|| "-".into()),
+                                c.owner_email.clone(),
+                                format!("{}/{}", c.region, c.bucket),
+                                c.path.clone().unwrap_or_else(|| "/".into()),
+                                c.permission_summary.clone(),
+                                c.status.as_str().into(),
+                            ]
+                        })
+                        .collect(),
+                )
+            })
+        }
+        CredentialCommand::Revoke { access_key_id } => {
+            let credential = credentials::revoke_credential(cx.db, &operator, None, &access_key_id).await?;
+            cx.output(&credential, |c| format!("Revoked {}.", c.access_key_id))
+        }
+    }
+}
+
+pub async fn load_demo(cx: &Context<'_>, options: DemoOptions) -> Outcome {
+    let password = options.password.unwrap_or_else(users::generate_password);
+    let loaded = demo::load_demo(cx.db, cx.secrets, &options.s3_endpoint, &password).await?;
+    cx.output(&loaded, |loaded| match loaded {
+        Some(d) => format!("Loaded demo data: {} with buckets {}.\nDemo password (shown once): {}", d.email, d.buckets.join(", "), d.password),
+        None => format!("Demo data is already loaded ({}).", demo::DEMO_EMAIL),
+    })
+}

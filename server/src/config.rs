@@ -1,0 +1,221 @@
+//! Command line and environment: every setting has a flag and a `STOOK_*` variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stook",
+    version,
+    about = "Stook: a control panel for scoped S3 access keys, and the operator's command line.",
+    long_about = "Stook: a control panel where customers create S3 access keys scoped to one bucket, \
+                  an optional folder and chosen S3 actions, and admins revoke them.\n\n\
+                  Without a command, `stook` runs `stook serve`. Every flag can also be given by the \
+                  environment variable shown beside it."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOptions {
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://user@host/db`
+    /// [default: SQLite file stook.db in the data directory; DATABASE_URL is read too]
+    #[arg(long, env = "STOOK_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Directory for the SQLite database and the master key file
+    #[arg(long, env = "STOOK_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// File holding the 32-byte master key (base64) that encrypts secret keys at rest;
+    /// created with mode 0600 when absent [default: master.key in the data directory]
+    #[arg(long, env = "STOOK_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<PathBuf>,
+
+    /// Log filter, e.g. `info` or `stook=debug,tower_http=info`
+    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
+    pub log_filter: String,
+
+    /// Print results as JSON (for scripts)
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl GlobalOptions {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("stook.db").display()))
+    }
+
+    pub fn master_key_file(&self) -> PathBuf {
+        self.master_key_file.clone().unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the panel (the default command)
+    Serve(ServeOptions),
+    /// Manage users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage regions
+    #[command(subcommand)]
+    Region(RegionCommand),
+    /// Manage buckets (each is created with its master key pair)
+    #[command(subcommand)]
+    Bucket(BucketCommand),
+    /// Manage credentials (scoped key pairs)
+    #[command(subcommand)]
+    Credential(CredentialCommand),
+    /// Load the demo customer, regions, buckets and credentials (once)
+    Demo(DemoOptions),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeOptions {
+    /// Address the panel listens on
+    #[arg(long, env = "STOOK_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Address for the S3 endpoint; the demo regions point their endpoint URL here
+    #[arg(long, env = "STOOK_S3_LISTEN", default_value = "127.0.0.1:9000")]
+    pub s3_listen: SocketAddr,
+
+    /// Mark the session cookie Secure; switch off (`false`) only for plain-HTTP development
+    #[arg(long, env = "STOOK_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+
+    /// Email of the first admin, created at start when there is no admin
+    #[arg(long, env = "STOOK_ADMIN_EMAIL", default_value = "admin@stook.local")]
+    pub admin_email: String,
+
+    /// Password of the first admin [default: generated and printed once]
+    #[arg(long, env = "STOOK_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// Load demo data at start when it is not there yet
+    #[arg(long, env = "STOOK_DEMO", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub demo: bool,
+
+    /// Password of the demo customer [default: generated and printed once]
+    #[arg(long, env = "STOOK_DEMO_PASSWORD", hide_env_values = true)]
+    pub demo_password: Option<String>,
+
+    /// Directory with the built site (pkg/stook.js, .wasm, .css)
+    /// [default: `site` beside the binary, then `../site`, then ./target/site]
+    #[arg(long, env = "STOOK_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        // Parsing no arguments applies the environment and the defaults above.
+        match Cli::parse_from(["stook", "serve"]).command {
+            Some(Command::Serve(options)) => options,
+            _ => unreachable!("`stook serve` parses to the serve command"),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user
+    Add {
+        #[arg(long)]
+        email: String,
+        /// `customer` or `admin`
+        #[arg(long, default_value = "customer")]
+        role: String,
+        /// At least 12 characters [default: generated and printed once]
+        #[arg(long, env = "STOOK_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List users
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionCommand {
+    /// Add a region
+    Add {
+        /// Like `eu-west-1`
+        #[arg(long)]
+        name: String,
+        /// The region's S3 endpoint URL, like `https://s3.eu-west-1.example.com`
+        #[arg(long)]
+        endpoint: String,
+    },
+    /// List regions
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BucketCommand {
+    /// Add a bucket for a customer; prints its master key pair once
+    Add {
+        /// Email of the owning user
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List buckets
+    List {
+        /// Only this user's buckets
+        #[arg(long)]
+        owner: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Create a credential on a bucket; prints its access key id and secret once
+    Create {
+        /// Bucket name
+        #[arg(long)]
+        bucket: String,
+        /// Region of the bucket, when several regions have a bucket of that name
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        name: String,
+        /// Folder the key is limited to, like `photos/2024/` [default: the whole bucket]
+        #[arg(long, default_value = "")]
+        path: String,
+        /// Actions: `read-only`, `read-write`, `all`, or S3 action names such as
+        /// `s3:GetObject,s3:ListBucket`
+        #[arg(long)]
+        actions: String,
+        /// The key stops working after this many days [default: never]
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List credentials and master keys
+    List {
+        /// Only this user's keys
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Revoke a key by its access key id: it stops working at once
+    Revoke { access_key_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoOptions {
+    /// Password of the demo customer [default: generated and printed once]
+    #[arg(long, env = "STOOK_DEMO_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// S3 endpoint URL the demo regions advertise
+    #[arg(long, default_value = "http://127.0.0.1:9000")]
+    pub s3_endpoint: String,
+}

@@ -1,0 +1,8 @@
+//! The `stook` binary's library: configuration, the operator CLI, the web server and its
+//! session store. `main.rs` only parses arguments and dispatches.
+
+pub mod cli;
+pub mod config;
+pub mod serve;
+pub mod session_store;
+pub mod web;

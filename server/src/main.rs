@@ -1,0 +1,60 @@
+use app::services::secrets::SecretBox;
+use clap::Parser as _;
+use server::config::{Cli, Command};
+use server::{cli, serve};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let Cli { global, command } = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&global.log_filter).unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    let fail = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(1)
+    };
+    if let Err(e) = std::fs::create_dir_all(&global.data_dir) {
+        return fail(format!("could not create the data directory {}: {e}", global.data_dir.display()));
+    }
+    let (secrets, created) = match SecretBox::load_or_create(&global.master_key_file()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(e.to_string()),
+    };
+    if created {
+        eprintln!("Created a new master key at {} (keep it: without it stored secrets cannot be read).", global.master_key_file().display());
+    }
+    let db = match app::services::connect(&global.database_url()).await {
+        Ok(db) => db,
+        Err(e) => return fail(format!("could not open the database: {e}")),
+    };
+    if let Err(message) = app::services::check_master_key(&db, &secrets).await {
+        return fail(message);
+    }
+
+    let cx = cli::Context { db: &db, secrets: &secrets, global: &global };
+    let outcome = match command.unwrap_or(Command::Serve(Default::default())) {
+        Command::Serve(options) => {
+            return match serve::run(&global, options, db.clone(), secrets).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => fail(message),
+            };
+        }
+        Command::User(c) => cli::user(&cx, c).await,
+        Command::Region(c) => cli::region(&cx, c).await,
+        Command::Bucket(c) => cli::bucket(&cx, c).await,
+        Command::Credential(c) => cli::credential(&cx, c).await,
+        Command::Demo(options) => cli::load_demo(&cx, options).await,
+    };
+    match outcome {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            // 2: the input was refused and nothing changed; 1: anything else.
+            ExitCode::from(if matches!(err.http_status(), 400..=499) { 2 } else { 1 })
+        }
+    }
+}
