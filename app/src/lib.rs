@@ -12,7 +12,7 @@ pub mod services;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 pub use functions::auth::AuthContext;
 
@@ -47,10 +47,12 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Stook".to_string() } else { format!("{page} · Stook") } />
         <Router>
             <Routes fallback=pages::NotFound>
-                <Route path=path!("/login") view=pages::login::LoginPage />
-                <ParentRoute path=path!("") view=pages::panel::PanelLayout>
-                    <Route path=path!("") view=pages::credentials::CredentialsPage />
-                    <Route path=path!("buckets") view=pages::buckets::BucketsPage />
+                // Async: the whole page (and a sign-in redirect) is decided before the
+                // first byte, so a missing session is a real 302, not a script.
+                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                <ParentRoute path=path!("") view=pages::panel::PanelLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::credentials::CredentialsPage ssr=SsrMode::Async />
+                    <Route path=path!("buckets") view=pages::buckets::BucketsPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The `stook` binary's library: configuration, the operator CLI, the web server and its
 //! session store. `main.rs` only parses arguments and dispatches.
 

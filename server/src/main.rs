@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 use app::services::secrets::SecretBox;
 use clap::Parser as _;
 use server::config::{Cli, Command};
