@@ -38,13 +38,13 @@ pub struct Action {
     pub description: &'static str,
 }
 
-const fn action(
-    name: &'static str,
-    category: Category,
-    scope: Scope,
-    description: &'static str,
-) -> Action {
-    Action { name, category, scope, description }
+const fn action(name: &'static str, category: Category, scope: Scope, description: &'static str) -> Action {
+    Action {
+        name,
+        category,
+        scope,
+        description,
+    }
 }
 
 use Category::{BucketManagement as B, Read as R, Write as W};
@@ -52,21 +52,61 @@ use Scope::{Bucket, Object};
 
 pub const ACTIONS: &[Action] = &[
     action("s3:GetObject", R, Object, "Download objects and read their metadata"),
-    action("s3:GetObjectVersion", R, Object, "Download a specific version of an object"),
-    action("s3:GetObjectAttributes", R, Object, "Read an object's attributes (size, checksum, parts)"),
+    action(
+        "s3:GetObjectVersion",
+        R,
+        Object,
+        "Download a specific version of an object",
+    ),
+    action(
+        "s3:GetObjectAttributes",
+        R,
+        Object,
+        "Read an object's attributes (size, checksum, parts)",
+    ),
     action("s3:GetObjectTagging", R, Object, "Read an object's tags"),
     action("s3:GetObjectAcl", R, Object, "Read an object's access control list"),
-    action("s3:GetObjectRetention", R, Object, "Read an object's retention settings"),
+    action(
+        "s3:GetObjectRetention",
+        R,
+        Object,
+        "Read an object's retention settings",
+    ),
     action("s3:GetObjectLegalHold", R, Object, "Read an object's legal hold status"),
-    action("s3:ListBucket", R, Bucket, "List the objects in the bucket (inside the path)"),
+    action(
+        "s3:ListBucket",
+        R,
+        Bucket,
+        "List the objects in the bucket (inside the path)",
+    ),
     action("s3:ListBucketVersions", R, Bucket, "List object versions in the bucket"),
-    action("s3:ListBucketMultipartUploads", R, Bucket, "List multipart uploads in progress"),
-    action("s3:ListMultipartUploadParts", R, Object, "List the uploaded parts of a multipart upload"),
+    action(
+        "s3:ListBucketMultipartUploads",
+        R,
+        Bucket,
+        "List multipart uploads in progress",
+    ),
+    action(
+        "s3:ListMultipartUploadParts",
+        R,
+        Object,
+        "List the uploaded parts of a multipart upload",
+    ),
     action("s3:GetBucketLocation", R, Bucket, "Read the bucket's region"),
     action("s3:PutObject", W, Object, "Upload, copy and multipart-upload objects"),
-    action("s3:AbortMultipartUpload", W, Object, "Abort a multipart upload in progress"),
+    action(
+        "s3:AbortMultipartUpload",
+        W,
+        Object,
+        "Abort a multipart upload in progress",
+    ),
     action("s3:DeleteObject", W, Object, "Delete objects"),
-    action("s3:DeleteObjectVersion", W, Object, "Delete a specific version of an object"),
+    action(
+        "s3:DeleteObjectVersion",
+        W,
+        Object,
+        "Delete a specific version of an object",
+    ),
     action("s3:PutObjectTagging", W, Object, "Set an object's tags"),
     action("s3:DeleteObjectTagging", W, Object, "Remove an object's tags"),
     action("s3:PutObjectAcl", W, Object, "Change an object's access control list"),
@@ -74,7 +114,12 @@ pub const ACTIONS: &[Action] = &[
     action("s3:PutObjectLegalHold", W, Object, "Set an object's legal hold"),
     action("s3:RestoreObject", W, Object, "Restore an archived object"),
     action("s3:DeleteBucket", B, Bucket, "Delete the bucket itself"),
-    action("s3:GetBucketVersioning", B, Bucket, "Read the bucket's versioning state"),
+    action(
+        "s3:GetBucketVersioning",
+        B,
+        Bucket,
+        "Read the bucket's versioning state",
+    ),
     action("s3:PutBucketVersioning", B, Bucket, "Turn versioning on or suspend it"),
     action("s3:GetBucketTagging", B, Bucket, "Read the bucket's tags"),
     action("s3:PutBucketTagging", B, Bucket, "Set or remove the bucket's tags"),
@@ -85,16 +130,61 @@ pub const ACTIONS: &[Action] = &[
     action("s3:DeleteBucketPolicy", B, Bucket, "Remove the bucket policy"),
     action("s3:GetBucketCORS", B, Bucket, "Read the bucket's CORS rules"),
     action("s3:PutBucketCORS", B, Bucket, "Set or remove the bucket's CORS rules"),
-    action("s3:GetLifecycleConfiguration", B, Bucket, "Read the bucket's lifecycle rules"),
-    action("s3:PutLifecycleConfiguration", B, Bucket, "Set or remove lifecycle rules"),
-    action("s3:GetEncryptionConfiguration", B, Bucket, "Read default encryption settings"),
-    action("s3:PutEncryptionConfiguration", B, Bucket, "Set or remove default encryption"),
-    action("s3:GetBucketObjectLockConfiguration", B, Bucket, "Read the object lock configuration"),
-    action("s3:PutBucketObjectLockConfiguration", B, Bucket, "Set the object lock configuration"),
-    action("s3:GetBucketWebsite", B, Bucket, "Read the static website configuration"),
+    action(
+        "s3:GetLifecycleConfiguration",
+        B,
+        Bucket,
+        "Read the bucket's lifecycle rules",
+    ),
+    action(
+        "s3:PutLifecycleConfiguration",
+        B,
+        Bucket,
+        "Set or remove lifecycle rules",
+    ),
+    action(
+        "s3:GetEncryptionConfiguration",
+        B,
+        Bucket,
+        "Read default encryption settings",
+    ),
+    action(
+        "s3:PutEncryptionConfiguration",
+        B,
+        Bucket,
+        "Set or remove default encryption",
+    ),
+    action(
+        "s3:GetBucketObjectLockConfiguration",
+        B,
+        Bucket,
+        "Read the object lock configuration",
+    ),
+    action(
+        "s3:PutBucketObjectLockConfiguration",
+        B,
+        Bucket,
+        "Set the object lock configuration",
+    ),
+    action(
+        "s3:GetBucketWebsite",
+        B,
+        Bucket,
+        "Read the static website configuration",
+    ),
     action("s3:PutBucketWebsite", B, Bucket, "Set the static website configuration"),
-    action("s3:DeleteBucketWebsite", B, Bucket, "Remove the static website configuration"),
-    action("s3:GetBucketNotification", B, Bucket, "Read event notification settings"),
+    action(
+        "s3:DeleteBucketWebsite",
+        B,
+        Bucket,
+        "Remove the static website configuration",
+    ),
+    action(
+        "s3:GetBucketNotification",
+        B,
+        Bucket,
+        "Read event notification settings",
+    ),
     action("s3:PutBucketNotification", B, Bucket, "Set event notification settings"),
 ];
 
@@ -162,12 +252,18 @@ impl ActionSet {
     /// without the `s3:` prefix.
     pub fn parse(list: &str) -> Result<ActionSet, String> {
         let mut set = BTreeSet::new();
-        for word in list.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty()) {
+        for word in list
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+        {
             if let Some(preset) = Preset::ALL.iter().find(|p| p.slug().eq_ignore_ascii_case(word)) {
                 set.extend(preset.actions().0);
                 continue;
             }
-            let wanted = word.strip_prefix("s3:").or_else(|| word.strip_prefix("S3:")).unwrap_or(word);
+            let wanted = word
+                .strip_prefix("s3:")
+                .or_else(|| word.strip_prefix("S3:"))
+                .unwrap_or(word);
             match ACTIONS.iter().find(|a| a.name[3..].eq_ignore_ascii_case(wanted)) {
                 Some(a) => {
                     set.insert(a.name);
@@ -229,7 +325,11 @@ mod tests {
     fn names_are_unique_and_prefixed() {
         let names: BTreeSet<_> = ACTIONS.iter().map(|a| a.name).collect();
         assert_eq!(names.len(), ACTIONS.len(), "an action is listed twice");
-        assert!(ACTIONS.iter().all(|a| a.name.starts_with("s3:") && !a.description.is_empty()));
+        assert!(
+            ACTIONS
+                .iter()
+                .all(|a| a.name.starts_with("s3:") && !a.description.is_empty())
+        );
     }
 
     #[test]
@@ -260,6 +360,9 @@ mod tests {
         assert_eq!(Preset::ReadWrite.actions().summary(), "Read & Write");
         assert_eq!(Preset::All.actions().summary(), "All S3 Actions");
         assert_eq!(ActionSet::parse("s3:GetObject").unwrap().summary(), "Custom — 1 action");
-        assert_eq!(ActionSet::parse("s3:GetObject s3:ListBucket").unwrap().summary(), "Custom — 2 actions");
+        assert_eq!(
+            ActionSet::parse("s3:GetObject s3:ListBucket").unwrap().summary(),
+            "Custom — 2 actions"
+        );
     }
 }

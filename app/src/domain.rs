@@ -123,7 +123,10 @@ pub fn validate_new_password(password: &str) -> Result<(), String> {
 pub fn normalize_email(raw: &str) -> Result<String, String> {
     let email = raw.trim().to_lowercase();
     let valid_shape = email.split_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
             && !domain.contains('@')
     });
     if email.is_empty() {
@@ -142,7 +145,10 @@ pub fn validate_bucket_name(name: &str) -> Result<(), String> {
     if !(3..=63).contains(&len) {
         return Err("a bucket name has 3 to 63 characters".into());
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
         return Err("a bucket name may hold only lowercase letters, digits, “-” and “.”".into());
     }
     let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
@@ -161,7 +167,9 @@ pub fn validate_bucket_name(name: &str) -> Result<(), String> {
 /// Region names look like `eu-west-1`: lowercase letters, digits and `-`.
 pub fn validate_region_name(name: &str) -> Result<(), String> {
     let ok = (2..=32).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-');
     if ok {
@@ -176,8 +184,16 @@ pub fn validate_region_name(name: &str) -> Result<(), String> {
 pub fn validate_endpoint_url(url: &str) -> Result<(), String> {
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') && !url.chars().any(|c| c.is_whitespace() || c.is_control()) => Ok(()),
-        _ => Err(format!("“{url}” is not an endpoint URL: give one like https://s3.eu-west-1.example.com")),
+        Some(host)
+            if !host.is_empty()
+                && !host.starts_with('/')
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "“{url}” is not an endpoint URL: give one like https://s3.eu-west-1.example.com"
+        )),
     }
 }
 
@@ -241,7 +257,11 @@ pub fn format_utc(unix_secs: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", secs_of_day / 3600, secs_of_day % 3600 / 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60
+    )
 }
 
 #[cfg(test)]
@@ -258,7 +278,15 @@ mod tests {
     #[test]
     fn emails_are_normalised_or_refused() {
         assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "a@b@c.com"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "a@b@c.com",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -268,7 +296,17 @@ mod tests {
         for good in ["abc", "my-bucket.2024", "a".repeat(63).as_str()] {
             assert!(validate_bucket_name(good).is_ok(), "{good:?} was refused");
         }
-        for bad in ["ab", "Abc", "a_b", "-abc", "abc-", "a..b", "a.-b", "192.168.0.1", &"a".repeat(64)] {
+        for bad in [
+            "ab",
+            "Abc",
+            "a_b",
+            "-abc",
+            "abc-",
+            "a..b",
+            "a.-b",
+            "192.168.0.1",
+            &"a".repeat(64),
+        ] {
             assert!(validate_bucket_name(bad).is_err(), "{bad:?} was accepted");
         }
     }
@@ -277,7 +315,10 @@ mod tests {
     fn paths_normalise_to_folder_form() {
         assert_eq!(normalize_path("").unwrap(), None);
         assert_eq!(normalize_path("photos").unwrap().as_deref(), Some("photos/"));
-        assert_eq!(normalize_path("photos//2024/").unwrap().as_deref(), Some("photos/2024/"));
+        assert_eq!(
+            normalize_path("photos//2024/").unwrap().as_deref(),
+            Some("photos/2024/")
+        );
         for bad in ["/photos", "a/../b", "./a", "a\u{0}b", "a\nb"] {
             assert!(normalize_path(bad).is_err(), "{bad:?} was accepted");
         }

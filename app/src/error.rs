@@ -34,11 +34,17 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Invalid { field: field.into(), message: message.into() }
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
-        AppError::Conflict { field: field.into(), message: message.into() }
+        AppError::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The form field this error belongs to, if any.

@@ -42,9 +42,19 @@ fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
         }
     }
     let line = |cells: Vec<String>| {
-        cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
     };
-    std::iter::once(line(headers.iter().map(|h| h.to_string()).collect())).chain(rows.into_iter().map(line)).collect::<Vec<_>>().join("\n")
+    std::iter::once(line(headers.iter().map(|h| h.to_string()).collect()))
+        .chain(rows.into_iter().map(line))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub async fn user(cx: &Context<'_>, command: UserCommand) -> Outcome {
@@ -60,13 +70,19 @@ pub async fn user(cx: &Context<'_>, command: UserCommand) -> Outcome {
                 user: users::UserSummary,
                 generated_password: Option<String>,
             }
-            cx.output(&Added { user, generated_password: generated }, |a| {
-                let mut out = format!("Added {} ({}).", a.user.email, a.user.role.as_str());
-                if let Some(p) = &a.generated_password {
-                    out += &format!("\nPassword (shown once): {p}");
-                }
-                out
-            })
+            cx.output(
+                &Added {
+                    user,
+                    generated_password: generated,
+                },
+                |a| {
+                    let mut out = format!("Added {} ({}).", a.user.email, a.user.role.as_str());
+                    if let Some(p) = &a.generated_password {
+                        out += &format!("\nPassword (shown once): {p}");
+                    }
+                    out
+                },
+            )
         }
         UserCommand::List => {
             let list = users::list_users(cx.db).await?;
@@ -74,7 +90,14 @@ pub async fn user(cx: &Context<'_>, command: UserCommand) -> Outcome {
                 table(
                     &["ID", "EMAIL", "ROLE", "CREATED"],
                     list.iter()
-                        .map(|u| vec![u.id.to_string(), u.email.clone(), u.role.as_str().into(), app::domain::format_utc(u.created_at)])
+                        .map(|u| {
+                            vec![
+                                u.id.to_string(),
+                                u.email.clone(),
+                                u.role.as_str().into(),
+                                app::domain::format_utc(u.created_at),
+                            ]
+                        })
                         .collect(),
                 )
             })
@@ -88,16 +111,26 @@ pub async fn region(cx: &Context<'_>, command: RegionCommand) -> Outcome {
         name: String,
         endpoint_url: String,
     }
-    let out = |r: app::services::entities::region::Model| RegionOut { name: r.name, endpoint_url: r.endpoint_url };
+    let out = |r: app::services::entities::region::Model| RegionOut {
+        name: r.name,
+        endpoint_url: r.endpoint_url,
+    };
     match command {
         RegionCommand::Add { name, endpoint } => {
             let region = regions::add_region(cx.db, &Actor::operator(), &name, &endpoint).await?;
-            cx.output(&out(region), |r| format!("Added region {} at {}.", r.name, r.endpoint_url))
+            cx.output(&out(region), |r| {
+                format!("Added region {} at {}.", r.name, r.endpoint_url)
+            })
         }
         RegionCommand::List => {
             let list: Vec<RegionOut> = regions::list_regions(cx.db).await?.into_iter().map(out).collect();
             cx.output(&list, |list| {
-                table(&["NAME", "ENDPOINT"], list.iter().map(|r| vec![r.name.clone(), r.endpoint_url.clone()]).collect())
+                table(
+                    &["NAME", "ENDPOINT"],
+                    list.iter()
+                        .map(|r| vec![r.name.clone(), r.endpoint_url.clone()])
+                        .collect(),
+                )
             })
         }
     }
@@ -116,25 +149,45 @@ async fn owner_id(db: &DatabaseConnection, owner: Option<String>) -> Result<Opti
 pub async fn bucket(cx: &Context<'_>, command: BucketCommand) -> Outcome {
     match command {
         BucketCommand::Add { owner, region, name } => {
-            let (bucket, key) = buckets::add_bucket(cx.db, cx.secrets, &Actor::operator(), &owner, &region, &name).await?;
+            let (bucket, key) =
+                buckets::add_bucket(cx.db, cx.secrets, &Actor::operator(), &owner, &region, &name).await?;
             #[derive(Serialize)]
             struct Added {
                 bucket: app::domain::BucketView,
                 master_key: buckets::IssuedKey,
             }
-            cx.output(&Added { bucket, master_key: key }, |a| {
-                format!(
-                    "Added bucket {} in {} for {}.\nMaster access key id: {}\nMaster secret key (shown once): {}",
-                    a.bucket.name, a.bucket.region, a.bucket.owner_email, a.master_key.access_key_id, a.master_key.secret_key
-                )
-            })
+            cx.output(
+                &Added {
+                    bucket,
+                    master_key: key,
+                },
+                |a| {
+                    format!(
+                        "Added bucket {} in {} for {}.\nMaster access key id: {}\nMaster secret key (shown once): {}",
+                        a.bucket.name,
+                        a.bucket.region,
+                        a.bucket.owner_email,
+                        a.master_key.access_key_id,
+                        a.master_key.secret_key
+                    )
+                },
+            )
         }
         BucketCommand::List { owner } => {
             let list = buckets::list_buckets(cx.db, owner_id(cx.db, owner).await?).await?;
             cx.output(&list, |list| {
                 table(
                     &["REGION", "BUCKET", "OWNER", "ENDPOINT"],
-                    list.iter().map(|b| vec![b.region.clone(), b.name.clone(), b.owner_email.clone(), b.endpoint_url.clone()]).collect(),
+                    list.iter()
+                        .map(|b| {
+                            vec![
+                                b.region.clone(),
+                                b.name.clone(),
+                                b.owner_email.clone(),
+                                b.endpoint_url.clone(),
+                            ]
+                        })
+                        .collect(),
                 )
             })
         }
@@ -144,37 +197,70 @@ pub async fn bucket(cx: &Context<'_>, command: BucketCommand) -> Outcome {
 pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome {
     let operator = Actor::operator();
     match command {
-        CredentialCommand::Create { bucket, region, name, path, actions, expires_in_days } => {
+        CredentialCommand::Create {
+            bucket,
+            region,
+            name,
+            path,
+            actions,
+            expires_in_days,
+        } => {
             let bucket = buckets::find_bucket(cx.db, &bucket, region.as_deref()).await?;
             let expires_at = match expires_in_days {
-                Some(0) => return Err(AppError::invalid("expires_in_days", "give at least 1 day, or leave the flag out")),
+                Some(0) => {
+                    return Err(AppError::invalid(
+                        "expires_in_days",
+                        "give at least 1 day, or leave the flag out",
+                    ));
+                }
                 Some(days) => Some(now() + i64::from(days) * 86_400),
                 None => None,
             };
-            let input = CreateCredential { bucket_id: bucket.id, name: &name, path: &path, actions: &actions, expires_at };
+            let input = CreateCredential {
+                bucket_id: bucket.id,
+                name: &name,
+                path: &path,
+                actions: &actions,
+                expires_at,
+            };
             let (credential, key) = credentials::create_credential(cx.db, cx.secrets, &operator, None, input).await?;
             #[derive(Serialize)]
             struct Created {
                 credential: app::domain::CredentialView,
                 secret_key: String,
             }
-            cx.output(&Created { credential, secret_key: key.secret_key }, |c| {
-                format!(
-                    "Created credential “{}” on {} ({}): {}.\nAccess key id: {}\nSecret key (shown once): {}",
-                    c.credential.name.clone().unwrap_or_default(),
-                    c.credential.bucket,
-                    c.credential.region,
-                    c.credential.permission_summary,
-                    c.credential.access_key_id,
-                    c.secret_key
-                )
-            })
+            cx.output(
+                &Created {
+                    credential,
+                    secret_key: key.secret_key,
+                },
+                |c| {
+                    format!(
+                        "Created credential “{}” on {} ({}): {}.\nAccess key id: {}\nSecret key (shown once): {}",
+                        c.credential.name.clone().unwrap_or_default(),
+                        c.credential.bucket,
+                        c.credential.region,
+                        c.credential.permission_summary,
+                        c.credential.access_key_id,
+                        c.secret_key
+                    )
+                },
+            )
         }
         CredentialCommand::List { owner } => {
             let list = credentials::list_credentials(cx.db, owner_id(cx.db, owner).await?, None).await?;
             cx.output(&list, |list| {
                 table(
-                    &["ACCESS KEY ID", "KIND", "NAME", "OWNER", "BUCKET", "PATH", "PERMISSIONS", "STATUS"],
+                    &[
+                        "ACCESS KEY ID",
+                        "KIND",
+                        "NAME",
+                        "OWNER",
+                        "BUCKET",
+                        "PATH",
+                        "PERMISSIONS",
+                        "STATUS",
+                    ],
                     list.iter()
                         .map(|c| {
                             vec![
@@ -203,7 +289,12 @@ pub async fn load_demo(cx: &Context<'_>, options: DemoOptions) -> Outcome {
     let password = options.password.unwrap_or_else(users::generate_password);
     let loaded = demo::load_demo(cx.db, cx.secrets, &options.s3_endpoint, &password).await?;
     cx.output(&loaded, |loaded| match loaded {
-        Some(d) => format!("Loaded demo data: {} with buckets {}.\nDemo password (shown once): {}", d.email, d.buckets.join(", "), d.password),
+        Some(d) => format!(
+            "Loaded demo data: {} with buckets {}.\nDemo password (shown once): {}",
+            d.email,
+            d.buckets.join(", "),
+            d.password
+        ),
         None => format!("Demo data is already loaded ({}).", demo::DEMO_EMAIL),
     })
 }

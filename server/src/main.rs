@@ -9,21 +9,30 @@ use std::process::ExitCode;
 async fn main() -> ExitCode {
     let Cli { global, command } = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&global.log_filter).unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 
     let fail = |message: String| {
         eprintln!("error: {message}");
         ExitCode::from(1)
     };
     if let Err(e) = std::fs::create_dir_all(&global.data_dir) {
-        return fail(format!("could not create the data directory {}: {e}", global.data_dir.display()));
+        return fail(format!(
+            "could not create the data directory {}: {e}",
+            global.data_dir.display()
+        ));
     }
     let (secrets, created) = match SecretBox::load_or_create(&global.master_key_file()) {
         Ok(loaded) => loaded,
         Err(e) => return fail(e.to_string()),
     };
     if created {
-        eprintln!("Created a new master key at {} (keep it: without it stored secrets cannot be read).", global.master_key_file().display());
+        eprintln!(
+            "Created a new master key at {} (keep it: without it stored secrets cannot be read).",
+            global.master_key_file().display()
+        );
     }
     let db = match app::services::connect(&global.database_url()).await {
         Ok(db) => db,
@@ -33,7 +42,11 @@ async fn main() -> ExitCode {
         return fail(message);
     }
 
-    let cx = cli::Context { db: &db, secrets: &secrets, global: &global };
+    let cx = cli::Context {
+        db: &db,
+        secrets: &secrets,
+        global: &global,
+    };
     let outcome = match command.unwrap_or(Command::Serve(Default::default())) {
         Command::Serve(options) => {
             return match serve::run(&global, options, db.clone(), secrets).await {

@@ -72,7 +72,10 @@ impl SessionStore for SeaOrmSessionStore {
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(session_id.to_string()).exec(&self.db).await.map_err(backend)?;
+        session::Entity::delete_by_id(session_id.to_string())
+            .exec(&self.db)
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

@@ -58,7 +58,12 @@ async fn refuse_cross_origin_writes(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let body = serde_json::to_string(&AppError::CrossOrigin).unwrap_or_default();
-    (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 fn is_same_origin(headers: &HeaderMap) -> bool {

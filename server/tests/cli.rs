@@ -32,7 +32,11 @@ impl Stook {
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(out.status.success(), "stook {args:?} failed: {}{stdout}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "stook {args:?} failed: {}{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         stdout
     }
 
@@ -46,7 +50,12 @@ impl Stook {
     fn refused(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-        assert_eq!(out.status.code(), Some(2), "stook {args:?} should be refused: {stderr}{}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "stook {args:?} should be refused: {stderr}{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         stderr
     }
 
@@ -72,15 +81,47 @@ fn users() {
     assert_eq!(added["email"], "ann@example.com");
     assert_eq!(added["role"], "customer");
     assert_eq!(added["generated_password"].as_str().unwrap().len(), 24);
-    let text = stook.ok(&["user", "add", "--email", "root@example.com", "--role", "admin", "--password", "a long enough password"]);
-    assert!(text.contains("Added root@example.com (admin)") && !text.contains("Password"), "{text}");
+    let text = stook.ok(&[
+        "user",
+        "add",
+        "--email",
+        "root@example.com",
+        "--role",
+        "admin",
+        "--password",
+        "a long enough password",
+    ]);
+    assert!(
+        text.contains("Added root@example.com (admin)") && !text.contains("Password"),
+        "{text}"
+    );
 
-    assert!(stook.refused(&["user", "add", "--email", "ann@example.com"]).contains("already exists"));
-    assert!(stook.refused(&["user", "add", "--email", "not-an-email"]).contains("not a valid email"));
-    assert!(stook.refused(&["user", "add", "--email", "c@example.com", "--password", "short"]).contains("at least 12"));
-    assert!(stook.refused(&["user", "add", "--email", "d@example.com", "--role", "king"]).contains("role must be"));
+    assert!(
+        stook
+            .refused(&["user", "add", "--email", "ann@example.com"])
+            .contains("already exists")
+    );
+    assert!(
+        stook
+            .refused(&["user", "add", "--email", "not-an-email"])
+            .contains("not a valid email")
+    );
+    assert!(
+        stook
+            .refused(&["user", "add", "--email", "c@example.com", "--password", "short"])
+            .contains("at least 12")
+    );
+    assert!(
+        stook
+            .refused(&["user", "add", "--email", "d@example.com", "--role", "king"])
+            .contains("role must be")
+    );
     let list = stook.json(&["user", "list"]);
-    assert_eq!(list.as_array().unwrap().len(), 2, "refused commands wrote nothing: {list}");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "refused commands wrote nothing: {list}"
+    );
     assert!(stook.ok(&["user", "list"]).contains("root@example.com"));
 }
 
@@ -88,69 +129,271 @@ fn users() {
 fn regions_buckets_and_credentials() {
     let stook = Stook::new();
     stook.ok(&["user", "add", "--email", "ann@example.com"]);
-    stook.ok(&["region", "add", "--name", "eu-west-1", "--endpoint", "https://s3.eu-west-1.example.com/"]);
-    assert!(stook.refused(&["region", "add", "--name", "eu-west-1", "--endpoint", "https://x.example.com"]).contains("already exists"));
-    assert!(stook.refused(&["region", "add", "--name", "EU West", "--endpoint", "https://x.example.com"]).contains("not a region name"));
-    assert!(stook.refused(&["region", "add", "--name", "us-east-1", "--endpoint", "s3.example.com"]).contains("not an endpoint URL"));
+    stook.ok(&[
+        "region",
+        "add",
+        "--name",
+        "eu-west-1",
+        "--endpoint",
+        "https://s3.eu-west-1.example.com/",
+    ]);
+    assert!(
+        stook
+            .refused(&[
+                "region",
+                "add",
+                "--name",
+                "eu-west-1",
+                "--endpoint",
+                "https://x.example.com"
+            ])
+            .contains("already exists")
+    );
+    assert!(
+        stook
+            .refused(&[
+                "region",
+                "add",
+                "--name",
+                "EU West",
+                "--endpoint",
+                "https://x.example.com"
+            ])
+            .contains("not a region name")
+    );
+    assert!(
+        stook
+            .refused(&["region", "add", "--name", "us-east-1", "--endpoint", "s3.example.com"])
+            .contains("not an endpoint URL")
+    );
     let regions = stook.json(&["region", "list"]);
     assert_eq!(regions.as_array().unwrap().len(), 1);
-    assert_eq!(regions[0]["endpoint_url"], "https://s3.eu-west-1.example.com", "trailing slash trimmed");
+    assert_eq!(
+        regions[0]["endpoint_url"], "https://s3.eu-west-1.example.com",
+        "trailing slash trimmed"
+    );
 
-    let bucket = stook.json(&["bucket", "add", "--owner", "ann@example.com", "--region", "eu-west-1", "--name", "ann-photos"]);
+    let bucket = stook.json(&[
+        "bucket",
+        "add",
+        "--owner",
+        "ann@example.com",
+        "--region",
+        "eu-west-1",
+        "--name",
+        "ann-photos",
+    ]);
     let master_id = bucket["master_key"]["access_key_id"].as_str().unwrap().to_string();
     assert_eq!(master_id.len(), 20);
     assert_eq!(bucket["master_key"]["secret_key"].as_str().unwrap().len(), 40);
-    assert!(stook.refused(&["bucket", "add", "--owner", "ann@example.com", "--region", "eu-west-1", "--name", "ann-photos"]).contains("already exists"));
-    assert!(stook.refused(&["bucket", "add", "--owner", "ann@example.com", "--region", "eu-west-1", "--name", "Bad_Name"]).contains("bucket name"));
-    assert!(stook.refused(&["bucket", "add", "--owner", "zed@example.com", "--region", "eu-west-1", "--name", "zed-bucket"]).contains("no user"));
-    assert!(stook.refused(&["bucket", "add", "--owner", "ann@example.com", "--region", "mars-1", "--name", "ann-mars"]).contains("no region"));
+    assert!(
+        stook
+            .refused(&[
+                "bucket",
+                "add",
+                "--owner",
+                "ann@example.com",
+                "--region",
+                "eu-west-1",
+                "--name",
+                "ann-photos"
+            ])
+            .contains("already exists")
+    );
+    assert!(
+        stook
+            .refused(&[
+                "bucket",
+                "add",
+                "--owner",
+                "ann@example.com",
+                "--region",
+                "eu-west-1",
+                "--name",
+                "Bad_Name"
+            ])
+            .contains("bucket name")
+    );
+    assert!(
+        stook
+            .refused(&[
+                "bucket",
+                "add",
+                "--owner",
+                "zed@example.com",
+                "--region",
+                "eu-west-1",
+                "--name",
+                "zed-bucket"
+            ])
+            .contains("no user")
+    );
+    assert!(
+        stook
+            .refused(&[
+                "bucket",
+                "add",
+                "--owner",
+                "ann@example.com",
+                "--region",
+                "mars-1",
+                "--name",
+                "ann-mars"
+            ])
+            .contains("no region")
+    );
     assert_eq!(stook.count(&["bucket", "list"]), 1);
-    assert_eq!(stook.count(&["credential", "list"]), 1, "only the master key, no key from a refused bucket");
+    assert_eq!(
+        stook.count(&["credential", "list"]),
+        1,
+        "only the master key, no key from a refused bucket"
+    );
 
     let created = stook.json(&[
-        "credential", "create", "--bucket", "ann-photos", "--name", "uploader", "--path", "photos//2024", "--actions", "s3:GetObject,s3:PutObject",
+        "credential",
+        "create",
+        "--bucket",
+        "ann-photos",
+        "--name",
+        "uploader",
+        "--path",
+        "photos//2024",
+        "--actions",
+        "s3:GetObject,s3:PutObject",
     ]);
     assert_eq!(created["credential"]["path"], "photos/2024/");
     assert_eq!(created["credential"]["permission_summary"], "Custom — 2 actions");
     assert_eq!(created["secret_key"].as_str().unwrap().len(), 40);
     let key_id = created["credential"]["access_key_id"].as_str().unwrap().to_string();
-    let human = stook.ok(&["credential", "create", "--bucket", "ann-photos", "--name", "reader", "--actions", "read-only", "--expires-in-days", "30"]);
-    assert!(human.contains("Read Only") && human.contains("Secret key (shown once): "), "{human}");
+    let human = stook.ok(&[
+        "credential",
+        "create",
+        "--bucket",
+        "ann-photos",
+        "--name",
+        "reader",
+        "--actions",
+        "read-only",
+        "--expires-in-days",
+        "30",
+    ]);
+    assert!(
+        human.contains("Read Only") && human.contains("Secret key (shown once): "),
+        "{human}"
+    );
 
     for (args, message) in [
-        (vec!["--bucket", "ann-photos", "--name", "uploader", "--actions", "all"], "already have a credential"),
-        (vec!["--bucket", "ann-photos", "--name", "x", "--actions", "s3:Teleport"], "not an S3 action"),
-        (vec!["--bucket", "ann-photos", "--name", "x", "--actions", "all", "--path", "/abs"], "leading"),
-        (vec!["--bucket", "ann-photos", "--name", "x", "--actions", "all", "--path", "a/../b"], "“..”"),
-        (vec!["--bucket", "nope-bucket", "--name", "x", "--actions", "all"], "no bucket"),
-        (vec!["--bucket", "ann-photos", "--name", "  ", "--actions", "all"], "name"),
-        (vec!["--bucket", "ann-photos", "--name", "x", "--actions", "all", "--expires-in-days", "0"], "at least 1 day"),
+        (
+            vec!["--bucket", "ann-photos", "--name", "uploader", "--actions", "all"],
+            "already have a credential",
+        ),
+        (
+            vec!["--bucket", "ann-photos", "--name", "x", "--actions", "s3:Teleport"],
+            "not an S3 action",
+        ),
+        (
+            vec![
+                "--bucket",
+                "ann-photos",
+                "--name",
+                "x",
+                "--actions",
+                "all",
+                "--path",
+                "/abs",
+            ],
+            "leading",
+        ),
+        (
+            vec![
+                "--bucket",
+                "ann-photos",
+                "--name",
+                "x",
+                "--actions",
+                "all",
+                "--path",
+                "a/../b",
+            ],
+            "“..”",
+        ),
+        (
+            vec!["--bucket", "nope-bucket", "--name", "x", "--actions", "all"],
+            "no bucket",
+        ),
+        (
+            vec!["--bucket", "ann-photos", "--name", "  ", "--actions", "all"],
+            "name",
+        ),
+        (
+            vec![
+                "--bucket",
+                "ann-photos",
+                "--name",
+                "x",
+                "--actions",
+                "all",
+                "--expires-in-days",
+                "0",
+            ],
+            "at least 1 day",
+        ),
     ] {
         let mut all = vec!["credential", "create"];
         all.extend(args);
-        assert!(stook.refused(&all).contains(message), "{all:?} should mention {message}");
+        assert!(
+            stook.refused(&all).contains(message),
+            "{all:?} should mention {message}"
+        );
     }
     assert_eq!(stook.count(&["credential", "list"]), 3, "master + two credentials");
 
     let revoked = stook.json(&["credential", "revoke", &key_id]);
     assert_eq!(revoked["status"], "revoked");
-    assert!(stook.refused(&["credential", "revoke", "AAAAAAAAAAAAAAAAAAAA"]).contains("not found"));
+    assert!(
+        stook
+            .refused(&["credential", "revoke", "AAAAAAAAAAAAAAAAAAAA"])
+            .contains("not found")
+    );
     let list = stook.json(&["credential", "list", "--owner", "ann@example.com"]);
-    let statuses: Vec<&str> = list.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses.iter().filter(|s| **s == "revoked").count(), 1);
-    assert!(!list.to_string().contains(created["secret_key"].as_str().unwrap()), "a list never shows a secret");
-    assert!(stook.refused(&["credential", "list", "--owner", "nobody@example.com"]).contains("no user"));
+    assert!(
+        !list.to_string().contains(created["secret_key"].as_str().unwrap()),
+        "a list never shows a secret"
+    );
+    assert!(
+        stook
+            .refused(&["credential", "list", "--owner", "nobody@example.com"])
+            .contains("no user")
+    );
 }
 
 #[test]
 fn demo_loads_once() {
     let stook = Stook::new();
     let first = stook.ok(&["demo", "--password", "demo password 123"]);
-    assert!(first.contains("demo@stook.local") && first.contains("eu-west-1/demo-photos") && first.contains("tr-ist-1/demo-backups"), "{first}");
+    assert!(
+        first.contains("demo@stook.local")
+            && first.contains("eu-west-1/demo-photos")
+            && first.contains("tr-ist-1/demo-backups"),
+        "{first}"
+    );
     let second = stook.ok(&["demo"]);
     assert!(second.contains("already loaded"), "{second}");
     assert_eq!(stook.count(&["bucket", "list"]), 2);
-    let regions: Vec<String> = stook.json(&["region", "list"]).as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    let regions: Vec<String> = stook
+        .json(&["region", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(regions, ["eu-west-1", "tr-ist-1"]);
 }
 
@@ -158,8 +401,24 @@ fn demo_loads_once() {
 fn a_wrong_or_broken_master_key_stops_with_a_clear_error() {
     let stook = Stook::new();
     stook.ok(&["user", "add", "--email", "ann@example.com"]);
-    stook.ok(&["region", "add", "--name", "eu-west-1", "--endpoint", "https://s3.example.com"]);
-    stook.ok(&["bucket", "add", "--owner", "ann@example.com", "--region", "eu-west-1", "--name", "ann-photos"]);
+    stook.ok(&[
+        "region",
+        "add",
+        "--name",
+        "eu-west-1",
+        "--endpoint",
+        "https://s3.example.com",
+    ]);
+    stook.ok(&[
+        "bucket",
+        "add",
+        "--owner",
+        "ann@example.com",
+        "--region",
+        "eu-west-1",
+        "--name",
+        "ann-photos",
+    ]);
     let key_file = stook.dir.join("master.key");
     assert!(std::fs::read_to_string(&key_file).unwrap().trim().len() == 44);
 
@@ -179,8 +438,17 @@ fn help_documents_every_setting() {
     let stook = Stook::new();
     let help = stook.ok(&["serve", "--help"]);
     for setting in [
-        "STOOK_LISTEN", "STOOK_S3_LISTEN", "STOOK_SECURE_COOKIES", "STOOK_ADMIN_EMAIL", "STOOK_ADMIN_PASSWORD", "STOOK_DATABASE_URL",
-        "STOOK_DATA_DIR", "STOOK_MASTER_KEY_FILE", "RUST_LOG", "STOOK_DEMO", "STOOK_SITE_ROOT",
+        "STOOK_LISTEN",
+        "STOOK_S3_LISTEN",
+        "STOOK_SECURE_COOKIES",
+        "STOOK_ADMIN_EMAIL",
+        "STOOK_ADMIN_PASSWORD",
+        "STOOK_DATABASE_URL",
+        "STOOK_DATA_DIR",
+        "STOOK_MASTER_KEY_FILE",
+        "RUST_LOG",
+        "STOOK_DEMO",
+        "STOOK_SITE_ROOT",
     ] {
         assert!(help.contains(setting), "serve --help does not mention {setting}");
     }

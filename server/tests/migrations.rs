@@ -8,7 +8,10 @@ use sea_orm::{DatabaseConnection, EntityTrait as _, PaginatorTrait as _};
 
 async fn migrations_run_up(db: DatabaseConnection) {
     assert!(Migrator::get_pending_migrations(&db).await.unwrap().is_empty());
-    assert_eq!(Migrator::get_applied_migrations(&db).await.unwrap().len(), Migrator::migrations().len());
+    assert_eq!(
+        Migrator::get_applied_migrations(&db).await.unwrap().len(),
+        Migrator::migrations().len()
+    );
     // Every entity maps onto its table.
     assert_eq!(user::Entity::find().count(&db).await.unwrap(), 0);
     assert_eq!(region::Entity::find().count(&db).await.unwrap(), 0);

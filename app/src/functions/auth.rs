@@ -31,7 +31,14 @@ pub async fn logout() -> Result<(), AppError> {
         let session = session().await?;
         if let Some(user) = current_user().await? {
             let actor = crate::services::audit::Actor::user(user.id, Some(crate::functions::client_addr().await));
-            crate::services::audit::record(&state()?.db, &actor, "session.logout", &format!("user:{}", user.id), serde_json::json!({})).await?;
+            crate::services::audit::record(
+                &state()?.db,
+                &actor,
+                "session.logout",
+                &format!("user:{}", user.id),
+                serde_json::json!({}),
+            )
+            .await?;
         }
         session.flush().await.map_err(internal)?;
         leptos_axum::redirect("/login");

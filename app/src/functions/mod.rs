@@ -70,7 +70,12 @@ mod server_side {
             && let Some(response) = use_context::<ResponseOptions>()
         {
             let parts = use_context::<axum::http::request::Parts>();
-            let header_of = |name| parts.as_ref().and_then(|p| p.headers.get(name)).and_then(|v| v.to_str().ok());
+            let header_of = |name| {
+                parts
+                    .as_ref()
+                    .and_then(|p| p.headers.get(name))
+                    .and_then(|v| v.to_str().ok())
+            };
             let plain_form = header_of(header::ACCEPT).is_some_and(|a| a.contains("text/html"));
             let back = header_of(header::REFERER).and_then(same_site_path);
             match (plain_form, back) {
@@ -80,7 +85,8 @@ mod server_side {
                         response.insert_header(header::LOCATION, value);
                     }
                 }
-                _ => response.set_status(StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+                _ => response
+                    .set_status(StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
             }
         }
         result

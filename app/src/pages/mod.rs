@@ -34,5 +34,9 @@ pub fn query_error() -> impl Fn() -> Option<String> + Copy {
 /// An alert box for an error message, if there is one.
 #[component]
 pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })
+    move || {
+        message
+            .get()
+            .map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })
+    }
 }

@@ -14,11 +14,17 @@ pub struct Actor {
 
 impl Actor {
     pub fn operator() -> Self {
-        Actor { user_id: None, client_addr: Some("cli".into()) }
+        Actor {
+            user_id: None,
+            client_addr: Some("cli".into()),
+        }
     }
 
     pub fn user(user_id: i32, client_addr: Option<String>) -> Self {
-        Actor { user_id: Some(user_id), client_addr }
+        Actor {
+            user_id: Some(user_id),
+            client_addr,
+        }
     }
 }
 

@@ -31,9 +31,12 @@ pub async fn add_bucket(
 ) -> Result<(BucketView, IssuedKey), AppError> {
     let name = name.trim();
     validate_bucket_name(name).map_err(|m| AppError::invalid("name", m))?;
-    let owner = users::find_by_email(db, owner_email)
-        .await?
-        .ok_or_else(|| AppError::invalid("owner", format!("there is no user with the email “{}”", owner_email.trim())))?;
+    let owner = users::find_by_email(db, owner_email).await?.ok_or_else(|| {
+        AppError::invalid(
+            "owner",
+            format!("there is no user with the email “{}”", owner_email.trim()),
+        )
+    })?;
     let region = regions::find_region(db, region_name).await?;
     let txn = db.begin().await?;
     let created = bucket::Entity::insert(bucket::ActiveModel {
@@ -45,7 +48,13 @@ pub async fn add_bucket(
     })
     .exec_with_returning(&txn)
     .await
-    .map_err(|e| unique_violation(e, "name", format!("the bucket {name} already exists in {}", region.name)))?;
+    .map_err(|e| {
+        unique_violation(
+            e,
+            "name",
+            format!("the bucket {name} already exists in {}", region.name),
+        )
+    })?;
     let (_, secret_key, access_key_id) = credentials::insert_key(
         &txn,
         secrets,
@@ -77,7 +86,13 @@ pub async fn add_bucket(
         owner_email: owner.email,
         created_at: created.created_at,
     };
-    Ok((view, IssuedKey { access_key_id, secret_key }))
+    Ok((
+        view,
+        IssuedKey {
+            access_key_id,
+            secret_key,
+        },
+    ))
 }
 
 /// Buckets `viewer` may see: their own, or every bucket for an admin.
@@ -92,8 +107,12 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
         query = query.filter(bucket::Column::OwnerId.eq(owner_id));
     }
     let rows = query.all(db).await?;
-    let regions: HashMap<i32, region::Model> =
-        region::Entity::find().all(db).await?.into_iter().map(|r| (r.id, r)).collect();
+    let regions: HashMap<i32, region::Model> = region::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
     let owner_ids: Vec<i32> = rows.iter().map(|b| b.owner_id).collect();
     let owners: HashMap<i32, String> = user::Entity::find()
         .filter(user::Column::Id.is_in(owner_ids))
@@ -121,15 +140,28 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
 }
 
 /// Finds a bucket by name, narrowed by region when the name alone is ambiguous.
-pub async fn find_bucket(db: &DatabaseConnection, name: &str, region_name: Option<&str>) -> Result<bucket::Model, AppError> {
+pub async fn find_bucket(
+    db: &DatabaseConnection,
+    name: &str,
+    region_name: Option<&str>,
+) -> Result<bucket::Model, AppError> {
     let mut query = bucket::Entity::find().filter(bucket::Column::Name.eq(name.trim()));
     if let Some(region_name) = region_name {
         query = query.filter(bucket::Column::RegionId.eq(regions::find_region(db, region_name).await?.id));
     }
     let mut found = query.all(db).await?;
     match found.len() {
-        0 => Err(AppError::invalid("bucket", format!("there is no bucket named “{}”", name.trim()))),
+        0 => Err(AppError::invalid(
+            "bucket",
+            format!("there is no bucket named “{}”", name.trim()),
+        )),
         1 => Ok(found.remove(0)),
-        _ => Err(AppError::invalid("bucket", format!("several regions have a bucket named “{}”: name the region too", name.trim()))),
+        _ => Err(AppError::invalid(
+            "bucket",
+            format!(
+                "several regions have a bucket named “{}”: name the region too",
+                name.trim()
+            ),
+        )),
     }
 }

@@ -53,7 +53,11 @@ pub(crate) async fn insert_key(
     .exec_with_returning(db)
     .await
     .map_err(|e| {
-        unique_violation(e, "name", format!("you already have a credential named “{}”", name.unwrap_or_default()))
+        unique_violation(
+            e,
+            "name",
+            format!("you already have a credential named “{}”", name.unwrap_or_default()),
+        )
     })?;
     Ok((row, secret, access_key_id))
 }
@@ -111,7 +115,13 @@ pub async fn create_credential(
     )
     .await?;
     let view = views(db, vec![row]).await?.remove(0);
-    Ok((view, IssuedKey { access_key_id, secret_key }))
+    Ok((
+        view,
+        IssuedKey {
+            access_key_id,
+            secret_key,
+        },
+    ))
 }
 
 /// Key pairs newest first: one owner's or everyone's (`None`), of one kind or both.
@@ -120,7 +130,9 @@ pub async fn list_credentials(
     owner_id: Option<i32>,
     kind: Option<KeyKind>,
 ) -> Result<Vec<CredentialView>, AppError> {
-    let mut query = credential::Entity::find().order_by_desc(credential::Column::CreatedAt).order_by_desc(credential::Column::Id);
+    let mut query = credential::Entity::find()
+        .order_by_desc(credential::Column::CreatedAt)
+        .order_by_desc(credential::Column::Id);
     if let Some(owner_id) = owner_id {
         query = query.filter(credential::Column::OwnerId.eq(owner_id));
     }
@@ -151,7 +163,14 @@ pub async fn revoke_credential(
         active.status = Set(KeyStatus::Revoked.as_str().to_string());
         active.revoked_at = Set(Some(now()));
         let row = credential::Entity::update(active).exec(db).await?;
-        audit::record(db, actor, "credential.revoke", &format!("credential:{}", row.access_key_id), serde_json::json!({})).await?;
+        audit::record(
+            db,
+            actor,
+            "credential.revoke",
+            &format!("credential:{}", row.access_key_id),
+            serde_json::json!({}),
+        )
+        .await?;
         row
     };
     Ok(views(db, vec![row]).await?.remove(0))
@@ -159,12 +178,27 @@ pub async fn revoke_credential(
 
 async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<Vec<CredentialView>, AppError> {
     let bucket_ids: Vec<i32> = rows.iter().map(|c| c.bucket_id).collect();
-    let buckets: HashMap<i32, bucket::Model> =
-        bucket::Entity::find().filter(bucket::Column::Id.is_in(bucket_ids)).all(db).await?.into_iter().map(|b| (b.id, b)).collect();
-    let regions: HashMap<i32, String> = region::Entity::find().all(db).await?.into_iter().map(|r| (r.id, r.name)).collect();
+    let buckets: HashMap<i32, bucket::Model> = bucket::Entity::find()
+        .filter(bucket::Column::Id.is_in(bucket_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b))
+        .collect();
+    let regions: HashMap<i32, String> = region::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
     let owner_ids: Vec<i32> = rows.iter().map(|c| c.owner_id).collect();
-    let owners: HashMap<i32, String> =
-        user::Entity::find().filter(user::Column::Id.is_in(owner_ids)).all(db).await?.into_iter().map(|u| (u.id, u.email)).collect();
+    let owners: HashMap<i32, String> = user::Entity::find()
+        .filter(user::Column::Id.is_in(owner_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|c| {
@@ -175,13 +209,23 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
                 name: c.name,
                 owner_email: owners.get(&c.owner_id).cloned().unwrap_or_default(),
                 bucket: bucket.map(|b| b.name.clone()).unwrap_or_default(),
-                region: bucket.and_then(|b| regions.get(&b.region_id).cloned()).unwrap_or_default(),
+                region: bucket
+                    .and_then(|b| regions.get(&b.region_id).cloned())
+                    .unwrap_or_default(),
                 path: c.path,
                 permission_summary: actions.summary(),
                 actions: actions.iter().map(str::to_string).collect(),
-                kind: if c.kind == KeyKind::Master.as_str() { KeyKind::Master } else { KeyKind::Scoped },
+                kind: if c.kind == KeyKind::Master.as_str() {
+                    KeyKind::Master
+                } else {
+                    KeyKind::Scoped
+                },
                 access_key_id: c.access_key_id,
-                status: if c.status == KeyStatus::Revoked.as_str() { KeyStatus::Revoked } else { KeyStatus::Active },
+                status: if c.status == KeyStatus::Revoked.as_str() {
+                    KeyStatus::Revoked
+                } else {
+                    KeyStatus::Active
+                },
                 created_at: c.created_at,
                 last_used_at: c.last_used_at,
                 revoked_at: c.revoked_at,

@@ -44,12 +44,27 @@ pub async fn load_demo(
         (photos.id, "Website uploads", "photos/", "read-write"),
         (backups.id, "Nightly backup reader", "", "read-only"),
     ] {
-        credentials::create_credential(db, secrets, &operator, None, CreateCredential { bucket_id, name, path, actions, expires_at: None })
-            .await?;
+        credentials::create_credential(
+            db,
+            secrets,
+            &operator,
+            None,
+            CreateCredential {
+                bucket_id,
+                name,
+                path,
+                actions,
+                expires_at: None,
+            },
+        )
+        .await?;
     }
     Ok(Some(DemoLoaded {
         email: DEMO_EMAIL.into(),
         password: password.into(),
-        buckets: vec![format!("eu-west-1/{}", photos.name), format!("tr-ist-1/{}", backups.name)],
+        buckets: vec![
+            format!("eu-west-1/{}", photos.name),
+            format!("tr-ist-1/{}", backups.name),
+        ],
     }))
 }

@@ -59,11 +59,11 @@ pub async fn check_master_key(db: &DatabaseConnection, secrets: &SecretBox) -> R
         .await
         .map_err(|e| format!("could not read the credentials table: {e}"))?;
     match first {
-        Some(c) if secrets.open(&c.access_key_id, &c.secret_ciphertext).is_err() => Err(
-            "the master key does not open the secrets in this database: point \
+        Some(c) if secrets.open(&c.access_key_id, &c.secret_ciphertext).is_err() => {
+            Err("the master key does not open the secrets in this database: point \
              STOOK_MASTER_KEY_FILE at the key file this database was created with"
-                .into(),
-        ),
+                .into())
+        }
         _ => Ok(()),
     }
 }

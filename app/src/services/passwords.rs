@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 
 pub async fn hash(password: String) -> Result<String, AppError> {
     tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
     })
     .await
     .map_err(|e| {
@@ -23,12 +25,16 @@ pub async fn hash(password: String) -> Result<String, AppError> {
 
 /// Checks `password` against a PHC string. A malformed stored hash verifies as false.
 pub async fn verify(password: String, phc: String) -> Result<bool, AppError> {
-    tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), phc.as_str()).is_ok())
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password verification task failed");
-            AppError::Internal
-        })
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), phc.as_str())
+            .is_ok()
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password verification task failed");
+        AppError::Internal
+    })
 }
 
 /// Spends the same work as a real check, so an unknown email answers as slowly as a

@@ -5,9 +5,16 @@ use super::entities::region;
 use super::{now, unique_violation};
 use crate::domain::{validate_endpoint_url, validate_region_name};
 use crate::error::AppError;
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+};
 
-pub async fn add_region(db: &DatabaseConnection, actor: &Actor, name: &str, endpoint_url: &str) -> Result<region::Model, AppError> {
+pub async fn add_region(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    endpoint_url: &str,
+) -> Result<region::Model, AppError> {
     let name = name.trim();
     let endpoint_url = endpoint_url.trim().trim_end_matches('/');
     validate_region_name(name).map_err(|m| AppError::invalid("name", m))?;
@@ -21,12 +28,22 @@ pub async fn add_region(db: &DatabaseConnection, actor: &Actor, name: &str, endp
     .exec_with_returning(db)
     .await
     .map_err(|e| unique_violation(e, "name", format!("the region {name} already exists")))?;
-    audit::record(db, actor, "region.create", &format!("region:{name}"), serde_json::json!({ "endpoint": endpoint_url })).await?;
+    audit::record(
+        db,
+        actor,
+        "region.create",
+        &format!("region:{name}"),
+        serde_json::json!({ "endpoint": endpoint_url }),
+    )
+    .await?;
     Ok(created)
 }
 
 pub async fn list_regions(db: &DatabaseConnection) -> Result<Vec<region::Model>, AppError> {
-    Ok(region::Entity::find().order_by_asc(region::Column::Name).all(db).await?)
+    Ok(region::Entity::find()
+        .order_by_asc(region::Column::Name)
+        .all(db)
+        .await?)
 }
 
 pub async fn find_region(db: &DatabaseConnection, name: &str) -> Result<region::Model, AppError> {

@@ -44,7 +44,9 @@ impl fmt::Debug for SecretBox {
 
 impl SecretBox {
     pub fn new(key: &[u8; 32]) -> Self {
-        SecretBox { cipher: XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(key)) }
+        SecretBox {
+            cipher: XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(key)),
+        }
     }
 
     /// Reads the base64 master key from `path`, creating it (mode 0600) when absent.
@@ -56,8 +58,9 @@ impl SecretBox {
                 let bytes = STANDARD
                     .decode(text.trim())
                     .map_err(|_| MasterKeyError::Malformed { path: shown.clone() })?;
-                let key: [u8; 32] =
-                    bytes.try_into().map_err(|_| MasterKeyError::Malformed { path: shown })?;
+                let key: [u8; 32] = bytes
+                    .try_into()
+                    .map_err(|_| MasterKeyError::Malformed { path: shown })?;
                 Ok((SecretBox::new(&key), false))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -77,7 +80,13 @@ impl SecretBox {
         rand::rng().fill_bytes(&mut nonce);
         let sealed = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: secret.as_bytes(), aad: access_key_id.as_bytes() })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: access_key_id.as_bytes(),
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory input");
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&nonce);
@@ -92,7 +101,13 @@ impl SecretBox {
         let (nonce, sealed) = blob.split_at(NONCE_LEN);
         let plain = self
             .cipher
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: access_key_id.as_bytes() })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: access_key_id.as_bytes(),
+                },
+            )
             .map_err(|_| SecretError::Undecryptable)?;
         String::from_utf8(plain).map_err(|_| SecretError::Undecryptable)
     }
@@ -120,7 +135,9 @@ const KEY_ID_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 /// 20 characters of `A–Z0–9`, like an AWS access key id.
 pub fn new_access_key_id() -> String {
     let mut rng = rand::rng();
-    (0..20).map(|_| KEY_ID_ALPHABET[rng.random_range(0..KEY_ID_ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| KEY_ID_ALPHABET[rng.random_range(0..KEY_ID_ALPHABET.len())] as char)
+        .collect()
 }
 
 /// 40 characters of URL-safe base64 (30 bytes from the OS-seeded CSPRNG).
@@ -139,14 +156,20 @@ mod tests {
         let sb = SecretBox::new(&[7; 32]);
         let blob = sb.seal("AKID", "s3cr3t");
         assert_eq!(sb.open("AKID", &blob).unwrap(), "s3cr3t");
-        assert!(!blob.windows(6).any(|w| w == b"s3cr3t"), "plaintext leaked into ciphertext");
+        assert!(
+            !blob.windows(6).any(|w| w == b"s3cr3t"),
+            "plaintext leaked into ciphertext"
+        );
     }
 
     #[test]
     fn wrong_key_tampering_and_moved_ciphertext_fail() {
         let sb = SecretBox::new(&[7; 32]);
         let mut blob = sb.seal("AKID", "s3cr3t");
-        assert_eq!(SecretBox::new(&[8; 32]).open("AKID", &blob), Err(SecretError::Undecryptable));
+        assert_eq!(
+            SecretBox::new(&[8; 32]).open("AKID", &blob),
+            Err(SecretError::Undecryptable)
+        );
         assert_eq!(sb.open("OTHER", &blob), Err(SecretError::Undecryptable));
         let last = blob.len() - 1;
         blob[last] ^= 1;
@@ -161,7 +184,11 @@ mod tests {
         assert!(id.bytes().all(|b| KEY_ID_ALPHABET.contains(&b)));
         let secret = new_secret_key();
         assert_eq!(secret.len(), 40);
-        assert!(secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert!(
+            secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
         assert_ne!(new_secret_key(), secret);
     }
 
@@ -180,7 +207,10 @@ mod tests {
         assert!(!created);
         assert_eq!(second.open("K", &first.seal("K", "v")).unwrap(), "v");
         std::fs::write(&path, "not a key").unwrap();
-        assert!(matches!(SecretBox::load_or_create(&path), Err(MasterKeyError::Malformed { .. })));
+        assert!(matches!(
+            SecretBox::load_or_create(&path),
+            Err(MasterKeyError::Malformed { .. })
+        ));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

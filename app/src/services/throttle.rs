@@ -14,7 +14,11 @@ pub struct Throttle {
 
 impl Throttle {
     pub fn new(limit: usize, window: Duration) -> Self {
-        Throttle { limit, window, failures: Mutex::new(HashMap::new()) }
+        Throttle {
+            limit,
+            window,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     /// `Err(seconds)` while `key` has reached the limit within the window.

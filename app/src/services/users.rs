@@ -7,7 +7,9 @@ use crate::domain::{Role, SignedInUser, normalize_email, validate_new_password};
 use crate::error::AppError;
 use base64::Engine as _;
 use rand::Rng as _;
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -47,23 +49,45 @@ pub async fn create_user(
     .exec_with_returning(db)
     .await
     .map_err(|e| unique_violation(e, "email", format!("a user with the email {email} already exists")))?;
-    audit::record(db, actor, "user.create", &format!("user:{}", created.id), serde_json::json!({ "email": email, "role": role })).await?;
+    audit::record(
+        db,
+        actor,
+        "user.create",
+        &format!("user:{}", created.id),
+        serde_json::json!({ "email": email, "role": role }),
+    )
+    .await?;
     Ok(summary(created))
 }
 
 pub async fn list_users(db: &DatabaseConnection) -> Result<Vec<UserSummary>, AppError> {
-    Ok(user::Entity::find().order_by_asc(user::Column::Id).all(db).await?.into_iter().map(summary).collect())
+    Ok(user::Entity::find()
+        .order_by_asc(user::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(summary)
+        .collect())
 }
 
 pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Option<user::Model>, AppError> {
-    let Ok(email) = normalize_email(email) else { return Ok(None) };
-    Ok(user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?)
+    let Ok(email) = normalize_email(email) else {
+        return Ok(None);
+    };
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?)
 }
 
 pub async fn signed_in_user(db: &DatabaseConnection, id: i32) -> Result<Option<SignedInUser>, AppError> {
     Ok(user::Entity::find_by_id(id).one(db).await?.map(|m| {
         let s = summary(m);
-        SignedInUser { id: s.id, email: s.email, role: s.role }
+        SignedInUser {
+            id: s.id,
+            email: s.email,
+            role: s.role,
+        }
     }))
 }
 
@@ -77,28 +101,60 @@ pub async fn authenticate(
 ) -> Result<SignedInUser, AppError> {
     let account_key = email.trim().to_lowercase();
     let client_key = client_addr.to_string();
-    for (throttle, key) in [(&state.login_by_account, &account_key), (&state.login_by_client, &client_key)] {
-        throttle.check(key).map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
+    for (throttle, key) in [
+        (&state.login_by_account, &account_key),
+        (&state.login_by_client, &client_key),
+    ] {
+        throttle
+            .check(key)
+            .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
     }
-    let found = if password.len() > crate::domain::MAX_PASSWORD_BYTES { None } else { find_by_email(&state.db, email).await? };
+    let found = if password.len() > crate::domain::MAX_PASSWORD_BYTES {
+        None
+    } else {
+        find_by_email(&state.db, email).await?
+    };
     let verified = match found {
-        Some(u) => passwords::verify(password.to_string(), u.password_hash.clone()).await?.then_some(u),
+        Some(u) => passwords::verify(password.to_string(), u.password_hash.clone())
+            .await?
+            .then_some(u),
         None => {
             passwords::verify_against_nothing(password.chars().take(64).collect()).await?;
             None
         }
     };
-    let actor_for = |id: Option<i32>| Actor { user_id: id, client_addr: Some(client_addr.to_string()) };
+    let actor_for = |id: Option<i32>| Actor {
+        user_id: id,
+        client_addr: Some(client_addr.to_string()),
+    };
     match verified {
         Some(u) => {
             state.login_by_account.clear(&account_key);
-            audit::record(&state.db, &actor_for(Some(u.id)), "session.login", &format!("user:{}", u.id), serde_json::json!({})).await?;
-            Ok(SignedInUser { id: u.id, email: u.email, role: Role::parse(&u.role).unwrap_or(Role::Customer) })
+            audit::record(
+                &state.db,
+                &actor_for(Some(u.id)),
+                "session.login",
+                &format!("user:{}", u.id),
+                serde_json::json!({}),
+            )
+            .await?;
+            Ok(SignedInUser {
+                id: u.id,
+                email: u.email,
+                role: Role::parse(&u.role).unwrap_or(Role::Customer),
+            })
         }
         None => {
             state.login_by_account.record_failure(&account_key);
             state.login_by_client.record_failure(&client_key);
-            audit::record(&state.db, &actor_for(None), "session.login_failed", &format!("email:{account_key}"), serde_json::json!({})).await?;
+            audit::record(
+                &state.db,
+                &actor_for(None),
+                "session.login_failed",
+                &format!("email:{account_key}"),
+                serde_json::json!({}),
+            )
+            .await?;
             Err(AppError::BadLogin)
         }
     }
@@ -111,7 +167,11 @@ pub async fn ensure_first_admin(
     email: &str,
     password: Option<&str>,
 ) -> Result<Option<(UserSummary, Option<String>)>, AppError> {
-    let has_admin = user::Entity::find().filter(user::Column::Role.eq(Role::Admin.as_str())).one(db).await?.is_some();
+    let has_admin = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .one(db)
+        .await?
+        .is_some();
     if has_admin {
         return Ok(None);
     }

@@ -14,7 +14,9 @@ use server::web::{self, SESSION_COOKIE, WebConfig};
 use tower::ServiceExt as _;
 
 pub async fn sqlite() -> DatabaseConnection {
-    app::services::connect("sqlite::memory:").await.expect("in-memory SQLite")
+    app::services::connect("sqlite::memory:")
+        .await
+        .expect("in-memory SQLite")
 }
 
 /// A throwaway PostgreSQL database, dropped by `finish`.
@@ -27,23 +29,38 @@ pub struct Postgres {
 /// `None` when no PostgreSQL URL is configured; a configured but unreachable server
 /// fails the test loudly.
 pub async fn postgres() -> Option<Postgres> {
-    let admin_url = std::env::var("STOOK_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+    let admin_url = std::env::var("STOOK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
     let admin = sea_orm::Database::connect(&admin_url)
         .await
         .unwrap_or_else(|e| panic!("STOOK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
-    let name = format!("stook_test_{}", app::services::secrets::new_access_key_id().to_lowercase());
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+    let name = format!(
+        "stook_test_{}",
+        app::services::secrets::new_access_key_id().to_lowercase()
+    );
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
     admin.close().await.ok();
     let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-    let db = app::services::connect(&format!("{base}/{name}")).await.expect("connect to test database");
+    let db = app::services::connect(&format!("{base}/{name}"))
+        .await
+        .expect("connect to test database");
     Some(Postgres { db, admin_url, name })
 }
 
 impl Postgres {
     pub async fn finish(self) {
         self.db.close().await.ok();
-        let admin = sea_orm::Database::connect(&self.admin_url).await.expect("reconnect to drop");
-        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await.expect("drop test database");
+        let admin = sea_orm::Database::connect(&self.admin_url)
+            .await
+            .expect("reconnect to drop");
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .await
+            .expect("drop test database");
     }
 }
 
@@ -74,8 +91,18 @@ pub fn state(db: DatabaseConnection) -> AppState {
 pub const ORIGIN: &str = "http://panel.test";
 
 pub fn router(state: AppState) -> Router {
-    let leptos = leptos::prelude::LeptosOptions::builder().output_name("stook").site_root("target/site").build();
-    web::router(state, WebConfig { leptos, secure_cookies: true }).layer(MockConnectInfo(std::net::SocketAddr::from(([203, 0, 113, 7], 4711))))
+    let leptos = leptos::prelude::LeptosOptions::builder()
+        .output_name("stook")
+        .site_root("target/site")
+        .build();
+    web::router(
+        state,
+        WebConfig {
+            leptos,
+            secure_cookies: true,
+        },
+    )
+    .layer(MockConnectInfo(std::net::SocketAddr::from(([203, 0, 113, 7], 4711))))
 }
 
 pub struct Reply {
@@ -102,9 +129,13 @@ impl Client {
     }
 
     pub async fn send(&mut self, mut request: Request<Body>) -> Reply {
-        request.headers_mut().insert(header::HOST, "panel.test".parse().unwrap());
+        request
+            .headers_mut()
+            .insert(header::HOST, "panel.test".parse().unwrap());
         if let Some(id) = &self.session {
-            request.headers_mut().insert(header::COOKIE, format!("{SESSION_COOKIE}={id}").parse().unwrap());
+            request
+                .headers_mut()
+                .insert(header::COOKIE, format!("{SESSION_COOKIE}={id}").parse().unwrap());
         }
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
@@ -127,7 +158,11 @@ impl Client {
     }
 
     pub async fn call_from(&mut self, function: &str, form: &[(&str, &str)], origin: Option<&str>) -> Reply {
-        let body: String = form.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&");
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
         let mut builder = Request::post(format!("/api/{function}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json");
@@ -138,7 +173,13 @@ impl Client {
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
-        self.send(Request::get(path).header(header::ACCEPT, "text/html").body(Body::empty()).unwrap()).await
+        self.send(
+            Request::get(path)
+                .header(header::ACCEPT, "text/html")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
     }
 }
 
