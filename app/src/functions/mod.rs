@@ -35,6 +35,11 @@ mod server_side {
 
     /// The signed-in user, read fresh from the database (a deleted user is signed out).
     pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
+        // At start-up the route list is collected by rendering the app once outside any
+        // request: nobody is signed in there.
+        if use_context::<axum::http::request::Parts>().is_none() {
+            return Ok(None);
+        }
         let state = state()?;
         let session = session().await?;
         let Some(id) = session.get::<i32>(USER_ID_KEY).await.map_err(internal)? else {
