@@ -1,5 +1,4 @@
 #![recursion_limit = "256"]
-use app::services::secrets::SecretBox;
 use clap::Parser as _;
 use server::config::{Cli, Command};
 use server::{cli, serve};
@@ -24,22 +23,19 @@ async fn main() -> ExitCode {
             global.data_dir.display()
         ));
     }
-    let (secrets, created) = match SecretBox::load_or_create(&global.master_key_file()) {
-        Ok(loaded) => loaded,
-        Err(e) => return fail(e.to_string()),
-    };
-    if created {
-        eprintln!(
-            "Created a new master key at {} (keep it: without it stored secrets cannot be read).",
-            global.master_key_file().display()
-        );
-    }
     let db = match app::services::connect(&global.database_url()).await {
         Ok(db) => db,
         Err(e) => return fail(format!("could not open the database: {e}")),
     };
-    if let Err(message) = app::services::check_master_key(&db, &secrets).await {
-        return fail(message);
+    let (secrets, created) = match app::services::open_master_key(&db, &global.master_key_file()).await {
+        Ok(opened) => opened,
+        Err(message) => return fail(message),
+    };
+    if created {
+        eprintln!(
+            "Created a new master key at {} (keep it with the database: without it stored secrets cannot be read).",
+            global.master_key_file().display()
+        );
     }
 
     let cx = cli::Context {

@@ -422,10 +422,19 @@ fn a_wrong_or_broken_master_key_stops_with_a_clear_error() {
     let key_file = stook.dir.join("master.key");
     assert!(std::fs::read_to_string(&key_file).unwrap().trim().len() == 44);
 
+    let good_key = std::fs::read(&key_file).unwrap();
     std::fs::write(&key_file, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n").unwrap();
     let out = stook.run(&["credential", "list"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("master key does not open the secrets"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open the secrets in this database"));
+
+    std::fs::remove_file(&key_file).unwrap();
+    let out = stook.run(&["credential", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is missing, but this database holds secrets"));
+    assert!(!key_file.exists(), "no new key may replace the lost one");
+    std::fs::write(&key_file, &good_key).unwrap();
+    assert_eq!(stook.count(&["credential", "list"]), 1);
 
     std::fs::write(&key_file, "garbage").unwrap();
     let out = stook.run(&["user", "list"]);

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use migrations::{Migrator, MigratorTrait as _};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait as _, QueryOrder as _};
 use secrets::SecretBox;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use throttle::Throttle;
@@ -50,21 +51,27 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-/// Proves at start that the master key opens the secrets already stored, so a wrong key
-/// file stops the server with a clear message instead of failing on the first reveal.
-pub async fn check_master_key(db: &DatabaseConnection, secrets: &SecretBox) -> Result<(), String> {
-    let first = entities::credential::Entity::find()
+/// Opens the master key for this database, creating one only for a database that holds
+/// no sealed secret yet. A missing or wrong key stops the server with a clear message
+/// instead of failing on the first reveal. Returns whether the key was created.
+pub async fn open_master_key(db: &DatabaseConnection, path: &Path) -> Result<(SecretBox, bool), String> {
+    let first_sealed = entities::credential::Entity::find()
         .order_by_asc(entities::credential::Column::Id)
         .one(db)
         .await
         .map_err(|e| format!("could not read the credentials table: {e}"))?;
-    match first {
-        Some(c) if secrets.open(&c.access_key_id, &c.secret_ciphertext).is_err() => {
-            Err("the master key does not open the secrets in this database: point \
+    let shown = path.display();
+    match (SecretBox::load(path).map_err(|e| e.to_string())?, first_sealed) {
+        (Some(secrets), Some(c)) if secrets.open(&c.access_key_id, &c.secret_ciphertext).is_err() => Err(format!(
+            "the master key in {shown} does not open the secrets in this database: point \
              STOOK_MASTER_KEY_FILE at the key file this database was created with"
-                .into())
-        }
-        _ => Ok(()),
+        )),
+        (Some(secrets), _) => Ok((secrets, false)),
+        (None, Some(_)) => Err(format!(
+            "the master key file {shown} is missing, but this database holds secrets sealed with a \
+             master key: restore that file, or point STOOK_MASTER_KEY_FILE at it"
+        )),
+        (None, None) => SecretBox::create(path).map(|s| (s, true)).map_err(|e| e.to_string()),
     }
 }
 

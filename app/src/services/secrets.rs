@@ -49,9 +49,8 @@ impl SecretBox {
         }
     }
 
-    /// Reads the base64 master key from `path`, creating it (mode 0600) when absent.
-    /// Returns whether the file was created.
-    pub fn load_or_create(path: &Path) -> Result<(SecretBox, bool), MasterKeyError> {
+    /// Reads the base64 master key from `path`; `None` when there is no such file.
+    pub fn load(path: &Path) -> Result<Option<SecretBox>, MasterKeyError> {
         let shown = path.display().to_string();
         match std::fs::read_to_string(path) {
             Ok(text) => {
@@ -61,17 +60,24 @@ impl SecretBox {
                 let key: [u8; 32] = bytes
                     .try_into()
                     .map_err(|_| MasterKeyError::Malformed { path: shown })?;
-                Ok((SecretBox::new(&key), false))
+                Ok(Some(SecretBox::new(&key)))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                rand::rng().fill_bytes(&mut key);
-                write_private_file(path, format!("{}\n", STANDARD.encode(key)).as_bytes())
-                    .map_err(|source| MasterKeyError::Create { path: shown, source })?;
-                Ok((SecretBox::new(&key), true))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(MasterKeyError::Read { path: shown, source }),
         }
+    }
+
+    /// Generates a new master key into `path` (mode 0600); never overwrites a file.
+    pub fn create(path: &Path) -> Result<SecretBox, MasterKeyError> {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        write_private_file(path, format!("{}\n", STANDARD.encode(key)).as_bytes()).map_err(|source| {
+            MasterKeyError::Create {
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+        Ok(SecretBox::new(&key))
     }
 
     /// Returns nonce ‖ ciphertext.
@@ -196,21 +202,21 @@ mod tests {
     fn key_file_is_created_private_then_reused_and_malformed_is_refused() {
         let dir = std::env::temp_dir().join(format!("stook-key-{}", new_access_key_id()));
         let path = dir.join("master.key");
-        let (first, created) = SecretBox::load_or_create(&path).unwrap();
-        assert!(created);
+        assert!(SecretBox::load(&path).unwrap().is_none());
+        let first = SecretBox::create(&path).unwrap();
+        assert!(
+            SecretBox::create(&path).is_err(),
+            "an existing key is never overwritten"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
             assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
-        let (second, created) = SecretBox::load_or_create(&path).unwrap();
-        assert!(!created);
+        let second = SecretBox::load(&path).unwrap().unwrap();
         assert_eq!(second.open("K", &first.seal("K", "v")).unwrap(), "v");
         std::fs::write(&path, "not a key").unwrap();
-        assert!(matches!(
-            SecretBox::load_or_create(&path),
-            Err(MasterKeyError::Malformed { .. })
-        ));
+        assert!(matches!(SecretBox::load(&path), Err(MasterKeyError::Malformed { .. })));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
