@@ -247,6 +247,10 @@ impl Preset {
 pub struct ActionSet(BTreeSet<&'static str>);
 
 impl ActionSet {
+    pub fn names(&self) -> &BTreeSet<&'static str> {
+        &self.0
+    }
+
     /// Reads a list of action names or preset slugs (`read-only`, `read-write`, `all`),
     /// separated by commas or whitespace. Names match case-insensitively, with or
     /// without the `s3:` prefix.
@@ -317,9 +321,108 @@ impl ActionSet {
     }
 }
 
+/// A category checkbox: every action chosen, some, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriState {
+    All,
+    Some,
+    None,
+}
+
+impl TriState {
+    /// The `aria-checked` value of the category's checkbox.
+    pub fn aria_checked(self) -> &'static str {
+        match self {
+            TriState::All => "true",
+            TriState::Some => "mixed",
+            TriState::None => "false",
+        }
+    }
+}
+
+pub fn category_state(category: Category, chosen: &BTreeSet<&'static str>) -> TriState {
+    let (total, picked) =
+        in_category(category).fold((0, 0), |(t, p), a| (t + 1, p + usize::from(chosen.contains(a.name))));
+    match picked {
+        0 => TriState::None,
+        n if n == total => TriState::All,
+        _ => TriState::Some,
+    }
+}
+
+/// Whether an action matches the Filter Actions text (S3 name or description, any case).
+pub fn matches_filter(action: &Action, filter: &str) -> bool {
+    let needle = filter.trim().to_lowercase();
+    needle.is_empty()
+        || action.name.to_lowercase().contains(&needle)
+        || action.description.to_lowercase().contains(&needle)
+}
+
+/// Clicking a category checkbox: when every *shown* action of the category is chosen
+/// they are all cleared, otherwise they are all chosen. Actions the filter hides keep
+/// their state, so filtering never loses a selection.
+pub fn toggle_category(category: Category, filter: &str, chosen: &mut BTreeSet<&'static str>) {
+    let shown: Vec<&'static str> = in_category(category)
+        .filter(|a| matches_filter(a, filter))
+        .map(|a| a.name)
+        .collect();
+    if shown.iter().all(|name| chosen.contains(name)) {
+        for name in shown {
+            chosen.remove(name);
+        }
+    } else {
+        chosen.extend(shown);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tri_state_follows_the_chosen_actions() {
+        let mut chosen = BTreeSet::new();
+        assert_eq!(category_state(Category::Read, &chosen), TriState::None);
+        chosen.insert("s3:GetObject");
+        assert_eq!(category_state(Category::Read, &chosen), TriState::Some);
+        assert_eq!(category_state(Category::Read, &chosen).aria_checked(), "mixed");
+        assert_eq!(category_state(Category::Write, &chosen), TriState::None);
+        chosen.extend(Preset::ReadOnly.actions().iter());
+        assert_eq!(category_state(Category::Read, &chosen), TriState::All);
+    }
+
+    #[test]
+    fn filter_matches_names_and_descriptions_in_any_case() {
+        let put = find("s3:PutObject").unwrap();
+        assert!(matches_filter(put, "putobj"));
+        assert!(matches_filter(put, "UPLOAD"));
+        assert!(matches_filter(put, "  "));
+        assert!(!matches_filter(put, "lifecycle"));
+        let bucket_matches = in_category(Category::BucketManagement)
+            .filter(|a| matches_filter(a, "tagging"))
+            .count();
+        assert_eq!(bucket_matches, 2);
+        assert!(ACTIONS.iter().all(|a| !matches_filter(a, "no such action at all")));
+    }
+
+    #[test]
+    fn toggling_a_category_keeps_hidden_choices() {
+        let mut chosen: BTreeSet<&'static str> = ["s3:GetBucketLocation"].into();
+        // With a filter, only the shown actions of the category change.
+        toggle_category(Category::Read, "getobject", &mut chosen);
+        assert!(chosen.contains("s3:GetObject") && chosen.contains("s3:GetBucketLocation"));
+        assert!(!chosen.contains("s3:ListBucket"), "hidden by the filter, so untouched");
+        toggle_category(Category::Read, "getobject", &mut chosen);
+        assert_eq!(
+            chosen,
+            ["s3:GetBucketLocation"].into(),
+            "cleared the shown ones, kept the hidden choice"
+        );
+        toggle_category(Category::Read, "", &mut chosen);
+        assert_eq!(category_state(Category::Read, &chosen), TriState::All);
+        toggle_category(Category::Read, "", &mut chosen);
+        assert_eq!(category_state(Category::Read, &chosen), TriState::None);
+    }
 
     #[test]
     fn names_are_unique_and_prefixed() {

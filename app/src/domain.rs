@@ -49,6 +49,8 @@ pub struct BucketView {
     pub endpoint_url: String,
     pub owner_email: String,
     pub created_at: i64,
+    /// The access key id of the bucket's active master key pair.
+    pub master_access_key_id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +105,32 @@ pub struct CredentialView {
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub expires_at: Option<i64>,
+}
+
+/// Rows per page of the credentials list.
+pub const PAGE_SIZE: u64 = 50;
+
+/// One page of a credentials list, with the total that matched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialPage {
+    pub items: Vec<CredentialView>,
+    pub total: u64,
+    /// Zero-based.
+    pub page: u64,
+    pub page_size: u64,
+}
+
+impl CredentialPage {
+    pub fn page_count(&self) -> u64 {
+        self.total.div_ceil(self.page_size.max(1)).max(1)
+    }
+}
+
+/// What the detail drawer shows: the credential and where to point a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialDetail {
+    pub credential: CredentialView,
+    pub endpoint_url: String,
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 12;

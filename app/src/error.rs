@@ -21,15 +21,15 @@ pub enum AppError {
     NotSignedIn,
     #[error("You do not have access to this.")]
     Forbidden,
-    #[error("{0} was not found.")]
-    NotFound(String),
+    #[error("{what} was not found.")]
+    NotFound { what: String },
     #[error("This request came from another site and was refused.")]
     CrossOrigin,
     /// The details went to the server log, never to the client.
     #[error("Something went wrong on the server. Try again, or ask the operator to check the logs.")]
     Internal,
-    #[error("The request could not be completed: {0}")]
-    Transport(String),
+    #[error("The request could not be completed: {message}")]
+    Transport { message: String },
 }
 
 impl AppError {
@@ -38,6 +38,10 @@ impl AppError {
             field: field.into(),
             message: message.into(),
         }
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        AppError::NotFound { what: what.into() }
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Self {
@@ -57,13 +61,38 @@ impl AppError {
 
     pub fn http_status(&self) -> u16 {
         match self {
-            AppError::Invalid { .. } | AppError::Transport(_) => 400,
+            AppError::Invalid { .. } | AppError::Transport { .. } => 400,
             AppError::BadLogin | AppError::NotSignedIn => 401,
             AppError::Forbidden | AppError::CrossOrigin => 403,
-            AppError::NotFound(_) => 404,
+            AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
             AppError::Throttled { .. } => 429,
             AppError::Internal => 500,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_serialises_and_round_trips() {
+        let all = [
+            AppError::invalid("path", "bad"),
+            AppError::conflict("name", "taken"),
+            AppError::BadLogin,
+            AppError::Throttled { retry_after_secs: 3 },
+            AppError::NotSignedIn,
+            AppError::Forbidden,
+            AppError::not_found("The key"),
+            AppError::CrossOrigin,
+            AppError::Internal,
+            AppError::Transport { message: "offline".into() },
+        ];
+        for err in all {
+            let json = serde_json::to_string(&err).unwrap_or_else(|e| panic!("{err:?} does not serialise: {e}"));
+            assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
         }
     }
 }
@@ -72,7 +101,7 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        AppError::Transport { message: value.to_string() }
     }
 }
 

@@ -100,7 +100,7 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
     let err = credentials::revoke_credential(&state.db, &op, Some(&as_user(&bob)), &key.access_key_id)
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::NotFound(_)));
+    assert!(matches!(err, AppError::NotFound { .. }));
     let listed = credentials::list_credentials(&state.db, Some(ann.id), None)
         .await
         .unwrap();

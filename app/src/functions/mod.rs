@@ -2,6 +2,7 @@
 //! service, map the error. Stable endpoints under `/api/`.
 
 pub mod auth;
+pub mod credentials;
 pub mod storage;
 
 #[cfg(feature = "ssr")]
@@ -85,7 +86,8 @@ mod server_side {
             let back = header_of(header::REFERER).and_then(same_site_path);
             match (plain_form, back) {
                 (true, Some(back)) => {
-                    let location = format!("{back}?error={}", percent_encode(&err.to_string()));
+                    let joiner = if back.contains('?') { '&' } else { '?' };
+                    let location = format!("{back}{joiner}error={}", percent_encode(&err.to_string()));
                     if let Ok(value) = HeaderValue::from_str(&location) {
                         response.insert_header(header::LOCATION, value);
                     }
@@ -97,12 +99,24 @@ mod server_side {
         result
     }
 
-    /// The path of a Referer, without its query: only ever redirect within the panel.
+    /// The path and query of a Referer, less any earlier `error`: only ever redirect
+    /// within the panel.
     fn same_site_path(referer: &str) -> Option<String> {
         let rest = referer.split_once("://")?.1;
-        let path = &rest[rest.find('/')?..];
-        let path = path.split(['?', '#']).next().unwrap_or("/");
-        (!path.starts_with("//")).then(|| path.to_string())
+        let path_and_query = rest[rest.find('/')?..].split('#').next().unwrap_or("/");
+        if path_and_query.starts_with("//") {
+            return None;
+        }
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && !p.starts_with("error="))
+            .collect();
+        Some(if kept.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", kept.join("&"))
+        })
     }
 
     fn percent_encode(text: &str) -> String {
@@ -127,6 +141,24 @@ mod server_side {
         );
         if let Ok(value) = HeaderValue::from_str(&policy) {
             response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn plain_form_errors_go_back_to_the_same_page_only() {
+            assert_eq!(same_site_path("http://h:3000/login").as_deref(), Some("/login"));
+            assert_eq!(
+                same_site_path("http://h/?new=1&error=old#x").as_deref(),
+                Some("/?new=1")
+            );
+            assert_eq!(same_site_path("http://h/?error=old").as_deref(), Some("/"));
+            assert_eq!(same_site_path("http://h//evil.example/").as_deref(), None);
+            assert_eq!(same_site_path("not a url"), None);
+            assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");
         }
     }
 }

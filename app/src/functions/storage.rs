@@ -1,9 +1,10 @@
-//! What the signed-in customer owns: buckets and credentials. Admins see everyone's.
+//! Buckets and their master key pairs.
 
-use crate::domain::{BucketView, CredentialView};
+use crate::domain::BucketView;
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// The signed-in customer's buckets (an admin: all), each with its master access key id.
 #[server(endpoint = "buckets")]
 pub async fn list_buckets() -> Result<Vec<BucketView>, AppError> {
     crate::functions::respond(async {
@@ -13,17 +14,18 @@ pub async fn list_buckets() -> Result<Vec<BucketView>, AppError> {
     .await
 }
 
-/// The signed-in customer's credentials, newest first (an admin: everyone's).
-#[server(endpoint = "credentials")]
-pub async fn list_credentials() -> Result<Vec<CredentialView>, AppError> {
-    crate::functions::respond(async {
+/// Replaces a bucket's master key pair; the old one stops working at once. Answers with
+/// the new access key id: its secret is revealed like any other, behind the password.
+#[server(endpoint = "buckets/rotate")]
+pub async fn rotate_master_key(bucket_id: i32) -> Result<String, AppError> {
+    crate::functions::respond(async move {
         let (state, user) = crate::functions::require_user().await?;
-        crate::services::credentials::list_credentials(
-            &state.db,
-            (!user.is_admin()).then_some(user.id),
-            Some(crate::domain::KeyKind::Scoped),
-        )
-        .await
+        let actor = crate::services::audit::Actor::user(user.id, Some(crate::functions::client_addr().await));
+        let key =
+            crate::services::buckets::rotate_master_key(&state.db, &state.secrets, &actor, Some(&user), bucket_id)
+                .await?;
+        leptos_axum::redirect("/buckets");
+        Ok(key.access_key_id)
     })
     .await
 }

@@ -1,13 +1,22 @@
-use crate::domain::{SignedInUser, format_utc};
-use crate::functions::storage::list_buckets;
+//! Buckets by region, each with its master key pair: the access key id in view, the
+//! secret behind the password, and rotation behind a confirmation (`?rotate=<bucket>`).
+
+use super::secret::{CopyButton, SecretReveal};
+use crate::domain::{BucketView, SignedInUser, format_utc};
+use crate::functions::storage::{RotateMasterKey, list_buckets};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn BucketsPage() -> impl IntoView {
     let viewer = expect_context::<SignedInUser>();
     let is_admin = viewer.is_admin();
-    let buckets = Resource::new(|| (), |_| list_buckets());
+    let viewer_email = StoredValue::new(viewer.email.clone());
+    let rotate = ServerAction::<RotateMasterKey>::new();
+    let buckets = Resource::new(move || rotate.version().get(), |_| list_buckets());
+    let query = use_query_map();
+    let rotating = Memo::new(move |_| query.read().get("rotate").and_then(|b| b.parse::<i32>().ok()));
     view! {
         <Title text="Buckets" />
         <div class="page-header">
@@ -16,7 +25,11 @@ pub fn BucketsPage() -> impl IntoView {
                 <h1>"Buckets"</h1>
             </div>
         </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading buckets…"</p> }>
+        <p class="muted intro">
+            "Each bucket has one master key pair with full access to that bucket. For tools, prefer a credential limited to what they need."
+        </p>
+        {move || rotate.value().get().and_then(Result::err).map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })}
+        <Transition fallback=|| view! { <p class="muted">"Loading buckets…"</p> }>
             {move || Suspend::new(async move {
                 match buckets.await {
                     Err(err) => view! { <p class="alert alert-error" role="alert">{err.to_string()}</p> }.into_any(),
@@ -26,34 +39,71 @@ pub fn BucketsPage() -> impl IntoView {
                             <p class="muted">"Your operator creates buckets for you in the regions you use."</p>
                         </div>
                     }.into_any(),
-                    Ok(list) => view! {
-                        <div class="table-wrap">
-                            <table class="data-table">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Bucket"</th>
-                                        <th scope="col">"Region"</th>
-                                        <th scope="col">"S3 endpoint"</th>
-                                        {is_admin.then(|| view! { <th scope="col">"Owner"</th> })}
-                                        <th scope="col">"Created"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {list.into_iter().map(|b| view! {
-                                        <tr>
-                                            <td>{b.name}</td>
-                                            <td>{b.region}</td>
-                                            <td><code>{b.endpoint_url}</code></td>
-                                            {is_admin.then(|| view! { <td>{b.owner_email.clone()}</td> })}
-                                            <td>{format_utc(b.created_at)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
+                    Ok(list) => list
+                        .into_iter()
+                        .map(|bucket| view! { <BucketCard bucket is_admin viewer_email=viewer_email.get_value() rotate rotating /> })
+                        .collect_view()
+                        .into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+    }
+}
+
+#[component]
+fn BucketCard(
+    bucket: BucketView,
+    is_admin: bool,
+    viewer_email: String,
+    rotate: ServerAction<RotateMasterKey>,
+    rotating: Memo<Option<i32>>,
+) -> impl IntoView {
+    let id = bucket.id;
+    let own = bucket.owner_email == viewer_email;
+    let key_id = bucket.master_access_key_id.clone().unwrap_or_default();
+    let key_signal = Signal::derive({
+        let key_id = key_id.clone();
+        move || key_id.clone()
+    });
+    let title_id = format!("bucket-{id}");
+    view! {
+        <section class="card bucket-card" aria-labelledby=title_id.clone()>
+            <header class="bucket-head">
+                <h2 id=title_id.clone()>{bucket.name.clone()}</h2>
+                <span class="badge">{bucket.region.clone()}</span>
+            </header>
+            <dl class="props">
+                <dt>"S3 endpoint"</dt>
+                <dd><code>{bucket.endpoint_url.clone()}</code></dd>
+                {is_admin.then(|| view! { <dt>"Owner"</dt><dd>{bucket.owner_email.clone()}</dd> })}
+                <dt>"Created"</dt>
+                <dd>{format_utc(bucket.created_at)}</dd>
+                <dt>"Master access key id"</dt>
+                <dd class="row">
+                    <code class="key-id">{key_id.clone()}</code>
+                    <CopyButton text=key_signal label=format!("Copy the master access key id of {}", bucket.name) />
+                </dd>
+                {own.then(|| view! {
+                    <dt>"Master secret key"</dt>
+                    <dd><SecretReveal access_key_id=key_id.clone() /></dd>
+                })}
+            </dl>
+            {move || if rotating.get() == Some(id) {
+                view! {
+                    <div class="confirm" role="alertdialog" aria-labelledby=format!("rotate-{id}")>
+                        <p id=format!("rotate-{id}")>"Rotate the master key? The current pair stops working at once; a new pair replaces it."</p>
+                        <div class="row">
+                            <ActionForm action=rotate>
+                                <input type="hidden" name="bucket_id" value=id.to_string() />
+                                <button type="submit" class="btn btn-danger">"Rotate master key"</button>
+                            </ActionForm>
+                            <a href="/buckets" class="btn">"Cancel"</a>
+                        </div>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <a href=format!("/buckets?rotate={id}") class="btn btn-danger-outline">"Rotate master key"</a> }.into_any()
+            }}
+        </section>
     }
 }

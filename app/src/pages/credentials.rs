@@ -1,13 +1,107 @@
-use crate::domain::{KeyStatus, SignedInUser, format_utc};
-use crate::functions::storage::list_credentials;
+//! Stook Object Storage → Credentials: the list, the Create Credential form and the
+//! detail drawer. Which of them shows is in the URL (`?new`, `?key=…`), so links, the
+//! back button and plain HTML forms (no JavaScript) all work.
+
+use super::credential_drawer::CredentialDrawer;
+use super::credential_form::CreateCredentialForm;
+use crate::domain::{CredentialPage, KeyStatus, SignedInUser, format_utc};
+use crate::functions::credentials::{CreateCredential, DeleteCredential, RevokeCredential, list_credentials};
+use crate::functions::storage::list_buckets;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::{A, Form};
+use leptos_router::hooks::use_query_map;
+
+/// The actions the page and its drawer share, so the list refreshes after each.
+#[derive(Clone, Copy)]
+pub struct CredentialActions {
+    pub create: ServerAction<CreateCredential>,
+    pub revoke: ServerAction<RevokeCredential>,
+    pub delete: ServerAction<DeleteCredential>,
+}
+
+/// The list's own query (search, page, admin filters), kept when a drawer opens or closes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListState {
+    pub search: String,
+    pub page: u64,
+    pub owner: String,
+    pub bucket: Option<i32>,
+}
+
+impl ListState {
+    /// `/` with this list state and `extra` parameters.
+    pub fn href(&self, extra: &[(&str, &str)]) -> String {
+        let mut params: Vec<(String, String)> = Vec::new();
+        if !self.search.is_empty() {
+            params.push(("q".into(), self.search.clone()));
+        }
+        if self.page > 0 {
+            params.push(("page".into(), self.page.to_string()));
+        }
+        if !self.owner.is_empty() {
+            params.push(("owner".into(), self.owner.clone()));
+        }
+        if let Some(bucket) = self.bucket {
+            params.push(("bucket".into(), bucket.to_string()));
+        }
+        params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        if params.is_empty() {
+            return "/".into();
+        }
+        let query: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode_component(v)))
+            .collect();
+        format!("/?{}", query.join("&"))
+    }
+}
+
+pub fn encode_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
     let viewer = expect_context::<SignedInUser>();
     let is_admin = viewer.is_admin();
-    let credentials = Resource::new(|| (), |_| list_credentials());
+    let query = use_query_map();
+    let list_state = Memo::new(move |_| {
+        let q = query.read();
+        ListState {
+            search: q.get("q").unwrap_or_default(),
+            page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
+            owner: q.get("owner").unwrap_or_default(),
+            bucket: q.get("bucket").and_then(|b| b.parse().ok()),
+        }
+    });
+    let open_key = Memo::new(move |_| query.read().get("key").filter(|k| !k.is_empty()));
+    let creating = Memo::new(move |_| query.read().get("new").is_some());
+
+    let actions = CredentialActions {
+        create: ServerAction::<CreateCredential>::new(),
+        revoke: ServerAction::<RevokeCredential>::new(),
+        delete: ServerAction::<DeleteCredential>::new(),
+    };
+    provide_context(actions);
+    let credentials = Resource::new(
+        move || {
+            (
+                list_state.get(),
+                actions.create.version().get(),
+                actions.revoke.version().get(),
+                actions.delete.version().get(),
+            )
+        },
+        |(state, ..)| list_credentials(state.search, state.page, state.owner, state.bucket),
+    );
+    let buckets = Resource::new(|| (), |_| list_buckets());
+
     view! {
         <Title text="Credentials" />
         <div class="page-header">
@@ -15,58 +109,147 @@ pub fn CredentialsPage() -> impl IntoView {
                 <p class="crumbs">"Stook Object Storage"</p>
                 <h1>"Stook Credentials"</h1>
             </div>
+            <A href=move || list_state.get().href(&[("new", "1")]) attr:class="btn btn-primary">"Create Credential"</A>
         </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading credentials…"</p> }>
+        <Form method="GET" action="" attr:class="toolbar" attr:role="search" attr:aria-label="Search credentials">
+            <input
+                type="search"
+                name="q"
+                aria-label="Search by name, bucket or access key id"
+                placeholder="Search by name, bucket or access key id"
+                prop:value=move || list_state.get().search
+            />
+            {is_admin.then(|| view! {
+                <input type="search" name="owner" aria-label="Customer email" placeholder="Customer email" prop:value=move || list_state.get().owner />
+                <BucketFilter buckets selected=Signal::derive(move || list_state.get().bucket) />
+            })}
+            <button type="submit" class="btn">"Search"</button>
+        </Form>
+        <Transition fallback=|| view! { <p class="muted">"Loading credentials…"</p> }>
             {move || Suspend::new(async move {
                 match credentials.await {
                     Err(err) => view! { <p class="alert alert-error" role="alert">{err.to_string()}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <div class="empty-state">
-                            <h2>"No credentials yet"</h2>
-                            <p class="muted">
-                                "A credential is a key pair limited to one bucket, an optional folder and the S3 actions you choose. Create one for each tool that needs access."
-                            </p>
-                        </div>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        <div class="table-wrap">
-                            <table class="data-table">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Name"</th>
-                                        {is_admin.then(|| view! { <th scope="col">"Owner"</th> })}
-                                        <th scope="col">"Bucket"</th>
-                                        <th scope="col">"Path"</th>
-                                        <th scope="col">"Permissions"</th>
-                                        <th scope="col">"Access key id"</th>
-                                        <th scope="col">"Created"</th>
-                                        <th scope="col">"Last used"</th>
-                                        <th scope="col">"Status"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {list.into_iter().map(|c| {
-                                        let revoked = c.status == KeyStatus::Revoked;
-                                        view! {
-                                            <tr class:revoked=revoked>
-                                                <td>{c.name.unwrap_or_default()}</td>
-                                                {is_admin.then(|| view! { <td>{c.owner_email.clone()}</td> })}
-                                                <td>{c.bucket} <span class="muted">" (" {c.region} ")"</span></td>
-                                                <td><code>{c.path.unwrap_or_else(|| "/".into())}</code></td>
-                                                <td>{c.permission_summary}</td>
-                                                <td><code>{c.access_key_id}</code></td>
-                                                <td>{format_utc(c.created_at)}</td>
-                                                <td>{c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into())}</td>
-                                                <td><span class=if revoked { "status status-revoked" } else { "status status-active" }>{c.status.as_str()}</span></td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
-                    }.into_any(),
+                    Ok(page) => view! { <CredentialTable page list_state=list_state.get_untracked() is_admin /> }.into_any(),
+                }
+            })}
+        </Transition>
+        {move || creating.get().then(|| view! { <CreateCredentialForm buckets close_href=list_state.get().href(&[]) /> })}
+        {move || open_key.get().map(|key| view! { <CredentialDrawer access_key_id=key list_state=list_state.get() /> })}
+    }
+}
+
+#[component]
+fn BucketFilter(
+    buckets: Resource<Result<Vec<crate::domain::BucketView>, crate::error::AppError>>,
+    selected: Signal<Option<i32>>,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let list = buckets.await.unwrap_or_default();
+                view! {
+                    <select name="bucket" aria-label="Bucket">
+                        <option value="">"All buckets"</option>
+                        {list.into_iter().map(|b| {
+                            let id = b.id;
+                            view! {
+                                <option value=id.to_string() selected=move || selected.get() == Some(id)>
+                                    {format!("{} ({}) — {}", b.name, b.region, b.owner_email)}
+                                </option>
+                            }
+                        }).collect_view()}
+                    </select>
                 }
             })}
         </Suspense>
     }
+}
+
+#[component]
+fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) -> impl IntoView {
+    if page.total == 0 {
+        let searching = !list_state.search.is_empty() || !list_state.owner.is_empty() || list_state.bucket.is_some();
+        return if searching {
+            view! {
+                <div class="empty-state">
+                    <h2>"No credential matches"</h2>
+                    <p class="muted">"Try another name, bucket or access key id."</p>
+                    <a href="/" class="btn">"Clear the search"</a>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="empty-state">
+                    <h2>"Create your first credential"</h2>
+                    <p class="muted">
+                        "A credential is a key pair limited to one bucket, an optional folder and the S3 actions you choose. Make one for each tool that needs access — Cyberduck, rclone, aws-cli or your own code."
+                    </p>
+                    <a href=list_state.href(&[("new", "1")]) class="btn btn-primary">"Create Credential"</a>
+                </div>
+            }
+            .into_any()
+        };
+    }
+    let first = page.page * page.page_size + 1;
+    let last = first + page.items.len() as u64 - 1;
+    let page_count = page.page_count();
+    let prev = (page.page > 0).then(|| {
+        ListState {
+            page: page.page - 1,
+            ..list_state.clone()
+        }
+        .href(&[])
+    });
+    let next = (page.page + 1 < page_count).then(|| {
+        ListState {
+            page: page.page + 1,
+            ..list_state.clone()
+        }
+        .href(&[])
+    });
+    view! {
+        <div class="table-wrap">
+            <table class="data-table" aria-label="Credentials">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        {is_admin.then(|| view! { <th scope="col">"Owner"</th> })}
+                        <th scope="col">"Bucket"</th>
+                        <th scope="col">"Path"</th>
+                        <th scope="col">"Permissions"</th>
+                        <th scope="col">"Access key id"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Status"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page.items.into_iter().map(|c| {
+                        let revoked = c.status == KeyStatus::Revoked;
+                        let href = list_state.href(&[("key", &c.access_key_id)]);
+                        view! {
+                            <tr class:revoked=revoked>
+                                <td><a href=href class="row-link">{c.name.unwrap_or_default()}</a></td>
+                                {is_admin.then(|| view! { <td>{c.owner_email.clone()}</td> })}
+                                <td>{c.bucket} <span class="muted">" (" {c.region} ")"</span></td>
+                                <td><code>{c.path.unwrap_or_else(|| "/".into())}</code></td>
+                                <td>{c.permission_summary}</td>
+                                <td><code>{c.access_key_id}</code></td>
+                                <td>{format_utc(c.created_at)}</td>
+                                <td>{c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into())}</td>
+                                <td><span class=if revoked { "status status-revoked" } else { "status status-active" }>{if revoked { "Revoked" } else { "Active" }}</span></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            <span class="muted">{format!("{first}–{last} of {}", page.total)}</span>
+            {prev.map(|href| view! { <a href=href class="btn btn-small" rel="prev">"Previous"</a> })}
+            {next.map(|href| view! { <a href=href class="btn btn-small" rel="next">"Next"</a> })}
+        </nav>
+    }
+    .into_any()
 }

@@ -1,9 +1,12 @@
 //! The panel's pages.
 
 pub mod buckets;
+pub mod credential_drawer;
+pub mod credential_form;
 pub mod credentials;
 pub mod login;
 pub mod panel;
+pub mod secret;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -2,11 +2,11 @@
 
 use super::audit::{self, Actor};
 use super::credentials::{self, NewKey};
-use super::entities::{bucket, region, user};
+use super::entities::{bucket, credential, region, user};
 use super::secrets::SecretBox;
 use super::{now, regions, unique_violation, users};
 use crate::catalog::Preset;
-use crate::domain::{BucketView, KeyKind, SignedInUser, validate_bucket_name};
+use crate::domain::{BucketView, KeyKind, KeyStatus, SignedInUser, validate_bucket_name};
 use crate::error::AppError;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
@@ -85,6 +85,7 @@ pub async fn add_bucket(
         endpoint_url: region.endpoint_url,
         owner_email: owner.email,
         created_at: created.created_at,
+        master_access_key_id: Some(access_key_id.clone()),
     };
     Ok((
         view,
@@ -121,6 +122,15 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
         .into_iter()
         .map(|u| (u.id, u.email))
         .collect();
+    let masters: HashMap<i32, String> = credential::Entity::find()
+        .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
+        .filter(credential::Column::Kind.eq(KeyKind::Master.as_str()))
+        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.bucket_id, c.access_key_id))
+        .collect();
     let mut views: Vec<BucketView> = rows
         .into_iter()
         .map(|b| {
@@ -132,6 +142,7 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
                 endpoint_url: region.map(|r| r.endpoint_url.clone()).unwrap_or_default(),
                 owner_email: owners.get(&b.owner_id).cloned().unwrap_or_default(),
                 created_at: b.created_at,
+                master_access_key_id: masters.get(&b.id).cloned(),
             }
         })
         .collect();
@@ -164,4 +175,59 @@ pub async fn find_bucket(
             ),
         )),
     }
+}
+
+/// Replaces a bucket's master key pair: the old one is revoked in the same transaction,
+/// so it stops working the moment the new one exists. Returns the new pair once.
+pub async fn rotate_master_key(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    actor: &Actor,
+    requester: Option<&SignedInUser>,
+    bucket_id: i32,
+) -> Result<IssuedKey, AppError> {
+    let bucket = bucket::Entity::find_by_id(bucket_id)
+        .one(db)
+        .await?
+        .filter(|b| requester.is_none_or(|r| r.is_admin() || r.id == b.owner_id))
+        .ok_or_else(|| AppError::not_found("The bucket"))?;
+    let txn = db.begin().await?;
+    credential::Entity::update_many()
+        .col_expr(
+            credential::Column::Status,
+            sea_orm::sea_query::Expr::value(KeyStatus::Revoked.as_str()),
+        )
+        .col_expr(credential::Column::RevokedAt, sea_orm::sea_query::Expr::value(now()))
+        .filter(credential::Column::BucketId.eq(bucket.id))
+        .filter(credential::Column::Kind.eq(KeyKind::Master.as_str()))
+        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+        .exec(&txn)
+        .await?;
+    let (_, secret_key, access_key_id) = credentials::insert_key(
+        &txn,
+        secrets,
+        NewKey {
+            owner_id: bucket.owner_id,
+            bucket_id: bucket.id,
+            name: None,
+            path: None,
+            actions: Preset::All.actions(),
+            kind: KeyKind::Master,
+            expires_at: None,
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "bucket.rotate_master_key",
+        &format!("bucket:{}", bucket.name),
+        serde_json::json!({ "master_access_key_id": access_key_id }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(IssuedKey {
+        access_key_id,
+        secret_key,
+    })
 }

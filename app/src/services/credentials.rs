@@ -5,9 +5,12 @@ use super::audit::{self, Actor};
 use super::buckets::IssuedKey;
 use super::entities::{bucket, credential, region, user};
 use super::secrets::{self, SecretBox};
-use super::{now, unique_violation};
+use super::{AppState, now, passwords, unique_violation, users};
 use crate::catalog::ActionSet;
-use crate::domain::{CredentialView, KeyKind, KeyStatus, SignedInUser, normalize_credential_name, normalize_path};
+use crate::domain::{
+    CredentialDetail, CredentialPage, CredentialView, KeyKind, KeyStatus, PAGE_SIZE, SignedInUser,
+    normalize_credential_name, normalize_path,
+};
 use crate::error::AppError;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
@@ -150,12 +153,7 @@ pub async fn revoke_credential(
     requester: Option<&SignedInUser>,
     access_key_id: &str,
 ) -> Result<CredentialView, AppError> {
-    let found = credential::Entity::find()
-        .filter(credential::Column::AccessKeyId.eq(access_key_id.trim()))
-        .one(db)
-        .await?
-        .filter(|c| requester.is_none_or(|r| r.is_admin() || r.id == c.owner_id))
-        .ok_or_else(|| AppError::NotFound(format!("The access key {}", access_key_id.trim())))?;
+    let found = visible_key(db, requester, access_key_id).await?;
     let row = if found.status == KeyStatus::Revoked.as_str() {
         found
     } else {
@@ -174,6 +172,189 @@ pub async fn revoke_credential(
         row
     };
     Ok(views(db, vec![row]).await?.remove(0))
+}
+
+/// What a credentials list asks for: a search text, a page, and for admins an owner and
+/// a bucket to narrow to.
+#[derive(Clone, Debug, Default)]
+pub struct ListQuery {
+    pub search: String,
+    pub page: u64,
+    pub owner_email: Option<String>,
+    pub bucket_id: Option<i32>,
+}
+
+/// One page of scoped credentials `viewer` may see, newest first, searched over name,
+/// bucket name and access key id.
+pub async fn page_credentials(
+    db: &DatabaseConnection,
+    viewer: &SignedInUser,
+    query: &ListQuery,
+) -> Result<CredentialPage, AppError> {
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+    use sea_orm::{Condition, PaginatorTrait as _, QuerySelect as _, QueryTrait as _};
+
+    let mut select = credential::Entity::find().filter(credential::Column::Kind.eq(KeyKind::Scoped.as_str()));
+    if !viewer.is_admin() {
+        select = select.filter(credential::Column::OwnerId.eq(viewer.id));
+    } else if let Some(email) = query.owner_email.as_deref().filter(|e| !e.trim().is_empty()) {
+        let owner = users::find_by_email(db, email).await?.map(|u| u.id).unwrap_or(-1);
+        select = select.filter(credential::Column::OwnerId.eq(owner));
+    }
+    if let Some(bucket_id) = query.bucket_id {
+        select = select.filter(credential::Column::BucketId.eq(bucket_id));
+    }
+    let search = query.search.trim().to_lowercase();
+    if !search.is_empty() {
+        // LIKE with the user's text taken literally.
+        let pattern = format!(
+            "%{}%",
+            search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        );
+        let like = |column: credential::Column| {
+            Expr::expr(Func::lower(Expr::col((credential::Entity, column))))
+                .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\'))
+        };
+        let matching_buckets = bucket::Entity::find()
+            .select_only()
+            .column(bucket::Column::Id)
+            .filter(
+                Expr::expr(Func::lower(Expr::col((bucket::Entity, bucket::Column::Name))))
+                    .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+            )
+            .into_query();
+        select = select.filter(
+            Condition::any()
+                .add(like(credential::Column::Name))
+                .add(like(credential::Column::AccessKeyId))
+                .add(credential::Column::BucketId.in_subquery(matching_buckets)),
+        );
+    }
+    let paginator = select
+        .order_by_desc(credential::Column::CreatedAt)
+        .order_by_desc(credential::Column::Id)
+        .paginate(db, PAGE_SIZE);
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(query.page).await?;
+    Ok(CredentialPage {
+        items: views(db, rows).await?,
+        total,
+        page: query.page,
+        page_size: PAGE_SIZE,
+    })
+}
+
+/// A key `viewer` may see (their own; an admin: any), or `NotFound` — the same answer
+/// for someone else's key as for one that does not exist.
+async fn visible_key(
+    db: &DatabaseConnection,
+    viewer: Option<&SignedInUser>,
+    access_key_id: &str,
+) -> Result<credential::Model, AppError> {
+    credential::Entity::find()
+        .filter(credential::Column::AccessKeyId.eq(access_key_id.trim()))
+        .one(db)
+        .await?
+        .filter(|c| viewer.is_none_or(|v| v.is_admin() || v.id == c.owner_id))
+        .ok_or_else(|| AppError::not_found(format!("The access key {}", access_key_id.trim())))
+}
+
+pub async fn credential_detail(
+    db: &DatabaseConnection,
+    viewer: &SignedInUser,
+    access_key_id: &str,
+) -> Result<CredentialDetail, AppError> {
+    let row = visible_key(db, Some(viewer), access_key_id).await?;
+    let endpoint_url = match bucket::Entity::find_by_id(row.bucket_id).one(db).await? {
+        Some(b) => region::Entity::find_by_id(b.region_id)
+            .one(db)
+            .await?
+            .map(|r| r.endpoint_url)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    Ok(CredentialDetail {
+        credential: views(db, vec![row]).await?.remove(0),
+        endpoint_url,
+    })
+}
+
+/// Returns a key's secret to its owner after a fresh check of their login password.
+/// Wrong passwords are throttled per user; every reveal is audited (never the secret).
+pub async fn reveal_secret(
+    state: &AppState,
+    viewer: &SignedInUser,
+    client_addr: &str,
+    access_key_id: &str,
+    password: &str,
+) -> Result<String, AppError> {
+    let throttle_key = format!("user:{}", viewer.id);
+    state
+        .reveal_by_user
+        .check(&throttle_key)
+        .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
+    // Only the owner reveals: an admin manages keys but never reads a customer's secret.
+    let row = visible_key(&state.db, None, access_key_id).await?;
+    if row.owner_id != viewer.id {
+        return Err(AppError::not_found(format!("The access key {}", access_key_id.trim())));
+    }
+    let actor = Actor::user(viewer.id, Some(client_addr.to_string()));
+    let target = format!("credential:{}", row.access_key_id);
+    let hash = user::Entity::find_by_id(viewer.id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotSignedIn)?
+        .password_hash;
+    let password_ok =
+        password.len() <= crate::domain::MAX_PASSWORD_BYTES && passwords::verify(password.to_string(), hash).await?;
+    if !password_ok {
+        state.reveal_by_user.record_failure(&throttle_key);
+        audit::record(
+            &state.db,
+            &actor,
+            "credential.reveal_refused",
+            &target,
+            serde_json::json!({}),
+        )
+        .await?;
+        return Err(AppError::invalid("password", "That is not your login password."));
+    }
+    state.reveal_by_user.clear(&throttle_key);
+    let secret = state
+        .secrets
+        .open(&row.access_key_id, &row.secret_ciphertext)
+        .map_err(|e| {
+            tracing::error!(access_key_id = %row.access_key_id, error = %e, "stored secret does not open");
+            AppError::Internal
+        })?;
+    audit::record(&state.db, &actor, "credential.reveal", &target, serde_json::json!({})).await?;
+    Ok(secret)
+}
+
+/// Deletes a scoped credential for good (master keys are rotated, never deleted).
+pub async fn delete_credential(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    requester: Option<&SignedInUser>,
+    access_key_id: &str,
+) -> Result<(), AppError> {
+    let row = visible_key(db, requester, access_key_id).await?;
+    if row.kind == KeyKind::Master.as_str() {
+        return Err(AppError::invalid(
+            "access_key_id",
+            "A bucket's master key cannot be deleted; rotate it instead.",
+        ));
+    }
+    credential::Entity::delete_by_id(row.id).exec(db).await?;
+    audit::record(
+        db,
+        actor,
+        "credential.delete",
+        &format!("credential:{}", row.access_key_id),
+        serde_json::json!({ "name": row.name }),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<Vec<CredentialView>, AppError> {

@@ -28,6 +28,7 @@ pub struct AppState {
     pub secrets: Arc<SecretBox>,
     pub login_by_account: Arc<Throttle>,
     pub login_by_client: Arc<Throttle>,
+    pub reveal_by_user: Arc<Throttle>,
 }
 
 impl AppState {
@@ -38,6 +39,8 @@ impl AppState {
             // A person mistyping a few times is fine; a guesser is slowed to a crawl.
             login_by_account: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
             login_by_client: Arc::new(Throttle::new(20, Duration::from_secs(15 * 60))),
+            // Revealing a secret re-checks the password: 5 wrong tries lock reveals for 15 minutes.
+            reveal_by_user: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
         }
     }
 }

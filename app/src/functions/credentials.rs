@@ -1,0 +1,110 @@
+//! The Credentials page's server functions. Each checks who asks; ids from the request
+//! only ever narrow what that person may already reach.
+
+use crate::domain::{CredentialDetail, CredentialPage, CredentialView};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::functions::{client_addr, require_user, respond};
+#[cfg(feature = "ssr")]
+use crate::services::{audit::Actor, credentials};
+
+/// A page of the signed-in customer's credentials (an admin: everyone's, optionally one
+/// owner's), newest first, searched over name, bucket and access key id.
+#[server(endpoint = "credentials")]
+pub async fn list_credentials(
+    #[server(default)] search: String,
+    #[server(default)] page: u64,
+    #[server(default)] owner: String,
+    #[server(default)] bucket_id: Option<i32>,
+) -> Result<CredentialPage, AppError> {
+    respond(async move {
+        let (state, user) = require_user().await?;
+        let query = credentials::ListQuery {
+            search,
+            page,
+            owner_email: Some(owner),
+            bucket_id,
+        };
+        credentials::page_credentials(&state.db, &user, &query).await
+    })
+    .await
+}
+
+#[server(endpoint = "credentials/detail")]
+pub async fn get_credential(access_key_id: String) -> Result<CredentialDetail, AppError> {
+    respond(async move {
+        let (state, user) = require_user().await?;
+        credentials::credential_detail(&state.db, &user, &access_key_id).await
+    })
+    .await
+}
+
+/// Creates a credential and opens its drawer. The secret is not in the answer: it is
+/// revealed in the drawer after the password check, like any other.
+#[server(endpoint = "credentials/create")]
+pub async fn create_credential(
+    name: String,
+    #[server(default)] bucket_id: Option<i32>,
+    #[server(default)] path: String,
+    #[server(default)] actions: Vec<String>,
+    #[server(default)] all_actions: Option<String>,
+) -> Result<CredentialView, AppError> {
+    respond(async move {
+        let (state, user) = require_user().await?;
+        let bucket_id = bucket_id.ok_or_else(|| AppError::invalid("bucket_id", "choose a bucket"))?;
+        let actions = if all_actions.is_some() {
+            "all".to_string()
+        } else {
+            actions.join(" ")
+        };
+        let input = credentials::CreateCredential {
+            bucket_id,
+            name: &name,
+            path: &path,
+            actions: &actions,
+            expires_at: None,
+        };
+        let actor = Actor::user(user.id, Some(client_addr().await));
+        let (view, _secret_shown_only_after_password) =
+            credentials::create_credential(&state.db, &state.secrets, &actor, Some(&user), input).await?;
+        leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
+        Ok(view)
+    })
+    .await
+}
+
+/// The secret key, after the signed-in owner's password is checked again.
+#[server(endpoint = "credentials/reveal")]
+pub async fn reveal_secret(access_key_id: String, password: String) -> Result<String, AppError> {
+    respond(async move {
+        let (state, user) = require_user().await?;
+        credentials::reveal_secret(&state, &user, &client_addr().await, &access_key_id, &password).await
+    })
+    .await
+}
+
+#[server(endpoint = "credentials/revoke")]
+pub async fn revoke_credential(access_key_id: String) -> Result<CredentialView, AppError> {
+    respond(async move {
+        let (state, user) = require_user().await?;
+        let actor = Actor::user(user.id, Some(client_addr().await));
+        let view = credentials::revoke_credential(&state.db, &actor, Some(&user), &access_key_id).await?;
+        leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
+        Ok(view)
+    })
+    .await
+}
+
+#[server(endpoint = "credentials/delete")]
+pub async fn delete_credential(access_key_id: String) -> Result<(), AppError> {
+    respond(async move {
+        let (state, user) = require_user().await?;
+        let actor = Actor::user(user.id, Some(client_addr().await));
+        credentials::delete_credential(&state.db, &actor, Some(&user), &access_key_id).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,189 @@
+//! The detail drawer: everything about one credential, the password-gated secret, and
+//! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
+//! it works with and without JavaScript).
+
+use super::credentials::{CredentialActions, ListState};
+use super::secret::{CopyButton, SecretReveal};
+use crate::catalog::{Category, in_category};
+use crate::domain::{CredentialDetail, KeyKind, KeyStatus, format_utc};
+use crate::functions::credentials::get_credential;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl IntoView {
+    let actions = expect_context::<CredentialActions>();
+    let key = access_key_id.clone();
+    let detail = Resource::new(
+        move || (key.clone(), actions.revoke.version().get()),
+        |(key, _)| get_credential(key),
+    );
+    let close_href = list_state.href(&[]);
+    view! {
+        <div class="overlay" role="presentation">
+            <aside class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {
+                        let close_href = close_href.clone();
+                        let list_state = list_state.clone();
+                        move || {
+                            let close_href = close_href.clone();
+                            let list_state = list_state.clone();
+                            Suspend::new(async move {
+                                match detail.await {
+                                    Ok(detail) => view! { <DrawerBody detail list_state close_href /> }.into_any(),
+                                    Err(err) => view! {
+                                        <header class="dialog-header">
+                                            <h2 id="drawer-title">"Credential"</h2>
+                                            <a href=close_href class="btn btn-ghost btn-small">"Close"</a>
+                                        </header>
+                                        <p class="alert alert-error" role="alert">{err.to_string()}</p>
+                                    }
+                                        .into_any(),
+                                }
+                            })
+                        }
+                    }
+                </Suspense>
+            </aside>
+        </div>
+    }
+}
+
+#[component]
+fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: String) -> impl IntoView {
+    let actions = expect_context::<CredentialActions>();
+    let query = use_query_map();
+    let confirm = move || query.read().get("confirm");
+    let c = detail.credential;
+    let id = c.access_key_id.clone();
+    let active = c.status == KeyStatus::Active;
+    let scoped = c.kind == KeyKind::Scoped;
+    let confirm_href = {
+        let list_state = list_state.clone();
+        let id = id.clone();
+        move |what: &str| list_state.href(&[("key", &id), ("confirm", what)])
+    };
+    let cancel_href = list_state.href(&[("key", &id)]);
+    let by_category: Vec<(Category, Vec<&'static str>)> = Category::ALL
+        .into_iter()
+        .map(|cat| {
+            (
+                cat,
+                in_category(cat)
+                    .map(|a| a.name)
+                    .filter(|n| c.actions.iter().any(|x| x == n))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, names)| !names.is_empty())
+        .collect();
+    let from_query = super::query_error();
+    let action_error = move || {
+        let revoke_err = actions.revoke.value().get().and_then(Result::err);
+        let delete_err = actions.delete.value().get().and_then(Result::err);
+        revoke_err.or(delete_err).map(|e| e.to_string()).or_else(from_query)
+    };
+    let title = c.name.clone().unwrap_or_else(|| "Master key".into());
+    let key_id_signal = Signal::derive({
+        let id = id.clone();
+        move || id.clone()
+    });
+    view! {
+        <header class="dialog-header">
+            <div>
+                <p class="crumbs">"Credential"</p>
+                <h2 id="drawer-title">{title}</h2>
+            </div>
+            <a href=close_href class="btn btn-ghost btn-small" aria-label="Close the details">"Close"</a>
+        </header>
+        <dl class="props">
+            <dt>"Status"</dt>
+            <dd>
+                <span class=if active { "status status-active" } else { "status status-revoked" }>
+                    {if active { "Active" } else { "Revoked" }}
+                </span>
+                {c.revoked_at.map(|t| view! { <span class="muted">" since " {format_utc(t)}</span> })}
+            </dd>
+            <dt>"Bucket"</dt>
+            <dd>{c.bucket.clone()} <span class="muted">" (" {c.region.clone()} ")"</span></dd>
+            <dt>"Region endpoint"</dt>
+            <dd><code>{detail.endpoint_url.clone()}</code></dd>
+            <dt>"Path"</dt>
+            <dd><code>{c.path.clone().unwrap_or_else(|| "/ (whole bucket)".into())}</code></dd>
+            <dt>"Permissions"</dt>
+            <dd>{c.permission_summary.clone()}</dd>
+            <dt>"Created"</dt>
+            <dd>{format_utc(c.created_at)}</dd>
+            <dt>"Last used"</dt>
+            <dd>{c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into())}</dd>
+        </dl>
+        <section class="drawer-section" aria-labelledby="keys-title">
+            <h3 id="keys-title">"Keys"</h3>
+            <p class="label">"Access key id"</p>
+            <div class="row">
+                <code class="key-id" data-testid="access-key-id">{id.clone()}</code>
+                <CopyButton text=key_id_signal label="Copy access key id" />
+            </div>
+            <p class="label">"Secret key"</p>
+            <SecretReveal access_key_id=id.clone() />
+        </section>
+        <section class="drawer-section" aria-labelledby="actions-title">
+            <h3 id="actions-title">"Actions"</h3>
+            {by_category.into_iter().map(|(cat, names)| view! {
+                <h4>{cat.label()} <span class="muted">{format!(" ({})", names.len())}</span></h4>
+                <ul class="action-list">
+                    {names.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}
+                </ul>
+            }).collect_view()}
+        </section>
+        {scoped.then(|| {
+            let id = id.clone();
+            let confirm_href = confirm_href.clone();
+            let cancel_href = cancel_href.clone();
+            view! {
+                <section class="drawer-section danger" aria-labelledby="manage-title">
+                    <h3 id="manage-title">"Manage"</h3>
+                    {move || {
+                    let id = id.clone();
+                    let cancel_href = cancel_href.clone();
+                    let revoke_href = confirm_href("revoke");
+                    let delete_href = confirm_href("delete");
+                    match confirm().as_deref() {
+                        Some("revoke") if active => view! {
+                            <div class="confirm" role="alertdialog" aria-labelledby="confirm-revoke">
+                                <p id="confirm-revoke">"Revoke this credential? Every application using it loses access at once. It stays in the list as revoked."</p>
+                                <div class="row">
+                                    <ActionForm action=actions.revoke>
+                                        <input type="hidden" name="access_key_id" value=id.clone() />
+                                        <button type="submit" class="btn btn-danger">"Revoke credential"</button>
+                                    </ActionForm>
+                                    <a href=cancel_href.clone() class="btn">"Cancel"</a>
+                                </div>
+                            </div>
+                        }.into_any(),
+                        Some("delete") => view! {
+                            <div class="confirm" role="alertdialog" aria-labelledby="confirm-delete">
+                                <p id="confirm-delete">"Delete this credential for good? It stops working and leaves the list."</p>
+                                <div class="row">
+                                    <ActionForm action=actions.delete>
+                                        <input type="hidden" name="access_key_id" value=id.clone() />
+                                        <button type="submit" class="btn btn-danger">"Delete credential"</button>
+                                    </ActionForm>
+                                    <a href=cancel_href.clone() class="btn">"Cancel"</a>
+                                </div>
+                            </div>
+                        }.into_any(),
+                        _ => view! {
+                            <div class="row">
+                                {active.then(|| view! { <a href=revoke_href class="btn btn-danger-outline">"Revoke"</a> })}
+                                <a href=delete_href class="btn btn-danger-outline">"Delete"</a>
+                            </div>
+                        }.into_any(),
+                    }}}
+                    {move || action_error().map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}
+                </section>
+            }
+        })}
+    }
+}

@@ -1,0 +1,315 @@
+//! The Create Credential form: name, bucket, path, and the action tree with Filter
+//! Actions, Expand All / Collapse All, All S3 Actions and the presets.
+
+use super::credentials::CredentialActions;
+use crate::catalog::{self, Category, Preset, TriState, category_state, in_category, matches_filter, toggle_category};
+use crate::domain::{BucketView, normalize_credential_name, normalize_path};
+use crate::error::AppError;
+use leptos::prelude::*;
+use std::collections::BTreeSet;
+
+type Chosen = RwSignal<BTreeSet<&'static str>>;
+
+#[component]
+pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>, close_href: String) -> impl IntoView {
+    let create = expect_context::<CredentialActions>().create;
+    let name = RwSignal::new(String::new());
+    let bucket_id = RwSignal::new(String::new());
+    let path = RwSignal::new(String::new());
+    let chosen: Chosen = RwSignal::new(BTreeSet::new());
+    let all_actions = RwSignal::new(false);
+    let filter = RwSignal::new(String::new());
+    let expanded = RwSignal::new(BTreeSet::from(Category::ALL));
+    // Until the page is hydrated the browser cannot re-check the form, so Submit stays
+    // enabled for plain HTML posts; the server checks every rule either way.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
+    let server_error = move |field: &'static str| {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|e| e.field() == Some(field))
+            .map(|e| e.to_string())
+    };
+    let from_query = super::query_error();
+    let other_error = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::err)
+            .filter(|e| !matches!(e.field(), Some("name" | "path" | "bucket" | "bucket_id" | "actions")))
+            .map(|e| e.to_string())
+            .or_else(from_query)
+    };
+    let name_error = move || {
+        let typed = name.get();
+        (!typed.is_empty())
+            .then(|| normalize_credential_name(&typed).err())
+            .flatten()
+            .or_else(|| server_error("name"))
+    };
+    let path_error = move || normalize_path(&path.get()).err().or_else(|| server_error("path"));
+    let bucket_error = move || server_error("bucket_id").or_else(|| server_error("bucket"));
+    let actions_error = move || server_error("actions");
+    let valid = move || {
+        normalize_credential_name(&name.get()).is_ok()
+            && !bucket_id.get().is_empty()
+            && normalize_path(&path.get()).is_ok()
+            && (all_actions.get() || !chosen.read().is_empty())
+    };
+    let chosen_count = move || {
+        if all_actions.get() {
+            catalog::ACTIONS.len()
+        } else {
+            chosen.read().len()
+        }
+    };
+    let apply_preset = move |preset: Preset| {
+        all_actions.set(false);
+        chosen.set(preset.actions().names().clone());
+    };
+
+    view! {
+        <div class="overlay" role="presentation">
+            <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title">
+                <header class="dialog-header">
+                    <h2 id="create-title">"Create Credential"</h2>
+                    <a href=close_href.clone() class="btn btn-ghost btn-small" aria-label="Close">"Close"</a>
+                </header>
+                <ActionForm action=create attr:class="stack" attr:aria-labelledby="create-title" attr:novalidate=true>
+                    <div class="field">
+                        <label for="cred-name">"Credential Name"</label>
+                        <input
+                            id="cred-name"
+                            name="name"
+                            type="text"
+                            maxlength="64"
+                            required
+                            autocomplete="off"
+                            aria-describedby="cred-name-error"
+                            aria-invalid=move || name_error().is_some().to_string()
+                            on:input=move |ev| name.set(event_target_value(&ev))
+                        />
+                        <FieldError id="cred-name-error" message=Signal::derive(name_error) />
+                    </div>
+                    <div class="field">
+                        <label for="cred-bucket">"Stook Bucket"</label>
+                        <Suspense fallback=|| view! { <p class="muted">"Loading buckets…"</p> }>
+                            {move || Suspend::new(async move {
+                                let list = buckets.await.unwrap_or_default();
+                                let regions: BTreeSet<String> = list.iter().map(|b| b.region.clone()).collect();
+                                view! {
+                                    <select
+                                        id="cred-bucket"
+                                        name="bucket_id"
+                                        required
+                                        aria-describedby="cred-bucket-error"
+                                        on:change=move |ev| bucket_id.set(event_target_value(&ev))
+                                    >
+                                        <option value="">"Choose a bucket"</option>
+                                        {regions.into_iter().map(|region| {
+                                            let in_region: Vec<BucketView> = list.iter().filter(|b| b.region == region).cloned().collect();
+                                            view! {
+                                                <optgroup label=region.clone()>
+                                                    {in_region.into_iter().map(|b| view! {
+                                                        <option value=b.id.to_string()>{format!("{} ({})", b.name, b.region)}</option>
+                                                    }).collect_view()}
+                                                </optgroup>
+                                            }
+                                        }).collect_view()}
+                                    </select>
+                                }
+                            })}
+                        </Suspense>
+                        <FieldError id="cred-bucket-error" message=Signal::derive(bucket_error) />
+                    </div>
+                    <div class="field">
+                        <label for="cred-path">"Path " <span class="muted">"(optional)"</span></label>
+                        <input
+                            id="cred-path"
+                            name="path"
+                            type="text"
+                            placeholder="photos/2024/"
+                            autocomplete="off"
+                            aria-describedby="cred-path-hint cred-path-error"
+                            aria-invalid=move || path_error().is_some().to_string()
+                            on:input=move |ev| path.set(event_target_value(&ev))
+                        />
+                        <p id="cred-path-hint" class="hint">
+                            {move || match normalize_path(&path.get()) {
+                                Ok(Some(p)) => format!("The key reaches only {p} and what lies below it."),
+                                _ => "Limits the key to one folder. Leave empty for the whole bucket.".to_string(),
+                            }}
+                        </p>
+                        <FieldError id="cred-path-error" message=Signal::derive(path_error) />
+                    </div>
+                    <fieldset class="actions-field" aria-describedby="cred-actions-error">
+                        <legend>"Actions " <span class="muted">{move || format!("({} chosen)", chosen_count())}</span></legend>
+                        <label class="check all-actions">
+                            <input
+                                type="checkbox"
+                                name="all_actions"
+                                value="on"
+                                prop:checked=all_actions
+                                on:change=move |ev| all_actions.set(event_target_checked(&ev))
+                            />
+                            " All S3 Actions"
+                        </label>
+                        <div class="tree-toolbar">
+                            <input
+                                type="search"
+                                class="filter"
+                                aria-label="Filter Actions"
+                                placeholder="Filter Actions"
+                                disabled=all_actions
+                                on:input=move |ev| filter.set(event_target_value(&ev))
+                            />
+                            <button type="button" class="link-button" disabled=all_actions on:click=move |_| expanded.set(BTreeSet::from(Category::ALL))>
+                                "Expand All"
+                            </button>
+                            <button type="button" class="link-button" disabled=all_actions on:click=move |_| expanded.set(BTreeSet::new())>
+                                "Collapse All"
+                            </button>
+                        </div>
+                        <div class="presets" role="group" aria-label="Presets">
+                            <span class="muted">"Presets:"</span>
+                            <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadOnly)>"Read Only"</button>
+                            <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadWrite)>"Read & Write"</button>
+                        </div>
+                        <ActionTree chosen filter expanded disabled=all_actions.into() />
+                        <FieldError id="cred-actions-error" message=Signal::derive(actions_error) />
+                    </fieldset>
+                    {move || other_error().map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}
+                    <div class="dialog-footer">
+                        <a href=close_href.clone() class="btn">"Cancel"</a>
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            disabled=move || create.pending().get() || (hydrated.get() && !valid())
+                        >
+                            {move || if create.pending().get() { "Creating…" } else { "Submit" }}
+                        </button>
+                    </div>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn FieldError(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
+    view! { <p id=id class="field-error" role="status">{move || message.get()}</p> }
+}
+
+/// The action tree (ARIA tree pattern): a category row with a tri-state checkbox, its
+/// actions below. Filtered-out rows are hidden, not removed, so their checkboxes stay in
+/// the form and a filter never loses a selection.
+#[component]
+fn ActionTree(
+    chosen: Chosen,
+    filter: RwSignal<String>,
+    expanded: RwSignal<BTreeSet<Category>>,
+    disabled: Signal<bool>,
+) -> impl IntoView {
+    let nothing_matches = move || {
+        let text = filter.get();
+        !text.trim().is_empty() && !catalog::ACTIONS.iter().any(|a| matches_filter(a, &text))
+    };
+    view! {
+        <ul class="action-tree" role="tree" aria-label="S3 actions" aria-multiselectable="true">
+            {Category::ALL.into_iter().map(|category| {
+                let state = move || category_state(category, &chosen.read());
+                let shown = move || in_category(category).any(|a| matches_filter(a, &filter.read()));
+                let open = move || expanded.read().contains(&category) || !filter.read().trim().is_empty();
+                let total = in_category(category).count();
+                let picked = move || in_category(category).filter(|a| chosen.read().contains(a.name)).count();
+                let toggle_open = move || expanded.update(|e| {
+                    if !e.remove(&category) {
+                        e.insert(category);
+                    }
+                });
+                let group_id = format!("tree-group-{category:?}");
+                view! {
+                    <li
+                        role="treeitem"
+                        class="tree-category"
+                        hidden=move || !shown()
+                        aria-expanded=move || open().to_string()
+                        aria-checked=move || state().aria_checked()
+                        aria-label=category.label()
+                    >
+                        <div class="tree-row">
+                            <button
+                                type="button"
+                                class="twisty"
+                                tabindex="-1"
+                                aria-hidden="true"
+                                on:click=move |_| toggle_open()
+                            >
+                                {move || if open() { "▾" } else { "▸" }}
+                            </button>
+                            <label class="check">
+                                <input
+                                    type="checkbox"
+                                    aria-controls=group_id.clone()
+                                    disabled=disabled
+                                    prop:checked=move || state() == TriState::All
+                                    prop:indeterminate=move || state() == TriState::Some
+                                    on:change=move |_| chosen.update(|c| toggle_category(category, &filter.get_untracked(), c))
+                                    on:keydown=move |ev| {
+                                        // Tree keys: → opens the category, ← closes it.
+                                        match ev.key().as_str() {
+                                            "ArrowRight" => expanded.update(|e| { e.insert(category); }),
+                                            "ArrowLeft" => expanded.update(|e| { e.remove(&category); }),
+                                            _ => {}
+                                        }
+                                    }
+                                />
+                                <span class="tree-label">{category.label()}</span>
+                                <span class="count muted">{move || format!("{}/{total}", picked())}</span>
+                            </label>
+                        </div>
+                        <ul role="group" id=group_id hidden=move || !open()>
+                            {in_category(category).map(|action| {
+                                let name = action.name;
+                                let is_chosen = move || chosen.read().contains(name);
+                                view! {
+                                    <li
+                                        role="treeitem"
+                                        class="tree-action"
+                                        hidden=move || !matches_filter(action, &filter.read())
+                                        aria-checked=move || is_chosen().to_string()
+                                        aria-label=name
+                                    >
+                                        <label class="check">
+                                            <input
+                                                type="checkbox"
+                                                name="actions[]"
+                                                value=name
+                                                disabled=disabled
+                                                prop:checked=is_chosen
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    chosen.update(|c| {
+                                                        if on { c.insert(name); } else { c.remove(name); }
+                                                    });
+                                                }
+                                            />
+                                            <code>{name}</code>
+                                            <span class="muted description">{action.description}</span>
+                                        </label>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {move || nothing_matches().then(|| view! {
+            <p class="muted no-match" role="status">{format!("No action matches “{}”.", filter.get().trim())}</p>
+        })}
+    }
+}

@@ -1,0 +1,113 @@
+//! Pieces shared by the credential drawer and the buckets page: copying to the
+//! clipboard, and revealing a secret behind the login password.
+
+use crate::functions::credentials::RevealSecret;
+use leptos::prelude::*;
+
+/// Copies `text` to the clipboard and says so.
+#[component]
+pub fn CopyButton(#[prop(into)] text: Signal<String>, #[prop(into)] label: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let promise = window().navigator().clipboard().write_text(&text.get_untracked());
+            drop(promise);
+            copied.set(true);
+            set_timeout(move || copied.set(false), std::time::Duration::from_secs(2));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (text, copied);
+    };
+    view! {
+        <button type="button" class="btn btn-small" on:click=copy aria-label=label.clone()>
+            {move || if copied.get() { "Copied" } else { "Copy" }}
+        </button>
+    }
+}
+
+/// A masked secret; "Show secret" asks for the login password, and only then does the
+/// server send the secret. It lives in this component's memory until hidden.
+#[component]
+pub fn SecretReveal(access_key_id: String) -> impl IntoView {
+    let reveal = ServerAction::<RevealSecret>::new();
+    let asking = RwSignal::new(false);
+    let secret = RwSignal::new(None::<String>);
+    let password = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(value)) = reveal.value().get() {
+            secret.set(Some(value));
+            asking.set(false);
+            password.set(String::new());
+            // Drop the answer from the action too: only `secret` holds it, until Hide.
+            reveal.value().set(None);
+        }
+    });
+    let error = move || match reveal.value().get() {
+        Some(Err(err)) => Some(err.to_string()),
+        _ => None,
+    };
+    let id_for_form = access_key_id.clone();
+    view! {
+        <div class="secret-box">
+            {move || match secret.get() {
+                Some(value) => {
+                    let copy_text = Signal::derive(move || secret.get().unwrap_or_default());
+                    view! {
+                        <code class="secret" data-testid="secret-key">{value}</code>
+                        <div class="row">
+                            <button type="button" class="btn btn-small" on:click=move |_| secret.set(None)>"Hide"</button>
+                            <CopyButton text=copy_text label="Copy secret key" />
+                        </div>
+                    }
+                        .into_any()
+                }
+                None => view! {
+                    <code class="secret masked" aria-label="Secret key, hidden">"••••••••••••••••••••••••••••••••••••••••"</code>
+                }
+                    .into_any(),
+            }}
+            {
+                let id_for_form = id_for_form.clone();
+                move || {
+                    if secret.get().is_some() {
+                        return None;
+                    }
+                    let id = id_for_form.clone();
+                    Some(if asking.get() {
+                        view! {
+                            <ActionForm action=reveal attr:class="reveal-form" attr:aria-label="Show secret">
+                                <input type="hidden" name="access_key_id" value=id />
+                                <label for="reveal-password">"Re-enter your login password to show the secret"</label>
+                                <div class="row">
+                                    <input
+                                        id="reveal-password"
+                                        type="password"
+                                        name="password"
+                                        autocomplete="current-password"
+                                        required
+                                        autofocus
+                                        prop:value=password
+                                        on:input=move |ev| password.set(event_target_value(&ev))
+                                    />
+                                    <button type="submit" class="btn btn-primary btn-small" disabled=move || reveal.pending().get()>
+                                        {move || if reveal.pending().get() { "Checking…" } else { "Show" }}
+                                    </button>
+                                    <button type="button" class="btn btn-small" on:click=move |_| asking.set(false)>"Cancel"</button>
+                                </div>
+                                {move || error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                            </ActionForm>
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="btn btn-small" on:click=move |_| asking.set(true)>"Show secret"</button>
+                            <noscript><p class="muted">"Showing a secret needs JavaScript."</p></noscript>
+                        }
+                            .into_any()
+                    })
+                }
+            }
+        </div>
+    }
+}

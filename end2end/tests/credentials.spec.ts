@@ -1,0 +1,124 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+
+const demo = { email: 'demo@stook.local', password: 'demo-password-for-tests' };
+
+async function signIn(page: Page) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(demo.email);
+  await page.getByLabel('Password').fill(demo.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-user')).toHaveText(demo.email);
+}
+
+async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`), what).toEqual([]);
+}
+
+test.describe('hydrated', () => {
+  test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'the action tree and the reveal need JavaScript');
+
+  test('the seed story: create with the action tree, see it listed, reveal, copy, revoke', async ({ page, context }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await signIn(page);
+    await expectAccessible(page, 'credentials list');
+
+    await page.getByRole('link', { name: 'Create Credential' }).first().click();
+    const form = page.getByRole('dialog', { name: 'Create Credential' });
+    await expect(form).toBeVisible();
+    const submit = form.getByRole('button', { name: 'Submit' });
+    await expect(submit).toBeDisabled();
+
+    await form.getByLabel('Credential Name').fill('Backup tool');
+    await form.getByLabel('Stook Bucket').selectOption({ label: 'demo-photos (eu-west-1)' });
+    await form.getByLabel('Path (optional)').fill('/backups');
+    await expect(form.locator('#cred-path-error')).toContainText('leading');
+    await form.getByLabel('Path (optional)').fill('backups//2026');
+    await expect(form.locator('#cred-path-hint')).toContainText('backups/2026/');
+
+    // Collapse All hides every action; Expand All shows them again.
+    await form.getByRole('button', { name: 'Collapse All' }).click();
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject' })).toBeHidden();
+    await form.getByRole('button', { name: 'Expand All' }).click();
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject' })).toBeVisible();
+
+    // Filter Actions narrows the tree and never loses what was chosen.
+    const filter = form.getByLabel('Filter Actions');
+    await filter.fill('getobject');
+    await expect(form.getByRole('treeitem', { name: 'Write' })).toBeHidden();
+    await form.getByRole('treeitem', { name: 's3:GetObject' }).getByRole('checkbox').check();
+    await filter.fill('putobject');
+    await form.getByRole('treeitem', { name: 's3:PutObject' }).getByRole('checkbox').check();
+    await filter.fill('zzz no such thing');
+    await expect(form.getByText('No action matches “zzz no such thing”.')).toBeVisible();
+    await filter.fill('');
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject' }).getByRole('checkbox')).toBeChecked();
+    await expect(form.getByRole('treeitem', { name: 'Read' })).toHaveAttribute('aria-checked', 'mixed');
+    await expect(form.getByRole('treeitem', { name: 'Bucket Management' })).toHaveAttribute('aria-checked', 'false');
+    await form.getByRole('treeitem', { name: 'Write' }).getByRole('checkbox').first().check();
+    await expect(form.getByRole('treeitem', { name: 'Write' })).toHaveAttribute('aria-checked', 'true');
+    await form.getByRole('treeitem', { name: 'Write' }).getByRole('checkbox').first().uncheck();
+    await form.getByRole('treeitem', { name: 's3:PutObject' }).getByRole('checkbox').check();
+    await expectAccessible(page, 'create form');
+
+    await expect(submit).toBeEnabled();
+    await submit.click();
+
+    // The drawer of the new credential opens; the list shows it with its permission set.
+    const drawer = page.getByRole('dialog', { name: 'Backup tool' });
+    await expect(drawer).toBeVisible();
+    await expect(drawer).toContainText('backups/2026/');
+    await expect(drawer).toContainText('Custom — 2 actions');
+    await expect(drawer.getByTestId('secret-key')).toHaveCount(0);
+    const row = page.getByRole('row').filter({ hasText: 'Backup tool' });
+    await expect(row).toContainText('Custom — 2 actions');
+    await expectAccessible(page, 'drawer');
+
+    const keyId = (await drawer.getByTestId('access-key-id').textContent())!.trim();
+    await drawer.getByRole('button', { name: 'Copy access key id' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(keyId);
+
+    await drawer.getByRole('button', { name: 'Show secret' }).click();
+    await drawer.getByLabel('Re-enter your login password').fill('not my password');
+    await drawer.getByRole('button', { name: 'Show', exact: true }).click();
+    await expect(drawer.getByRole('alert')).toHaveText('That is not your login password.');
+    await drawer.getByLabel('Re-enter your login password').fill(demo.password);
+    await drawer.getByRole('button', { name: 'Show', exact: true }).click();
+    const secret = drawer.getByTestId('secret-key');
+    await expect(secret).toHaveText(/^[A-Za-z0-9_-]{40}$/);
+    await drawer.getByRole('button', { name: 'Copy secret key' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(await secret.textContent());
+    await drawer.getByRole('button', { name: 'Hide' }).click();
+    await expect(secret).toHaveCount(0);
+
+    await drawer.getByRole('link', { name: 'Revoke' }).click();
+    await drawer.getByRole('button', { name: 'Revoke credential' }).click();
+    await expect(drawer.locator('.status')).toHaveText('Revoked');
+    await expect(row).toContainText('Revoked');
+  });
+});
+
+test('the list, search and a create without JavaScript', async ({ page, javaScriptEnabled }) => {
+  test.skip(javaScriptEnabled, 'the plain-HTML path');
+  await signIn(page);
+  await page.getByRole('link', { name: 'Create Credential' }).first().click();
+  await page.getByLabel('Credential Name').fill('Plain form key');
+  await page.getByLabel('Stook Bucket').selectOption({ label: 'demo-backups (tr-ist-1)' });
+  await page.getByRole('treeitem', { name: 's3:GetObject' }).getByRole('checkbox').check();
+  await page.getByRole('treeitem', { name: 's3:ListBucket' }).getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Submit' }).click();
+  const drawer = page.getByRole('dialog', { name: 'Plain form key' });
+  await expect(drawer).toContainText('Custom — 2 actions');
+
+  await page.goto('/?q=plain');
+  await expect(page.getByRole('row')).toHaveCount(2);
+  await page.getByRole('link', { name: 'Plain form key' }).click();
+  await page.getByRole('dialog').getByRole('link', { name: 'Revoke' }).click();
+  await page.getByRole('button', { name: 'Revoke credential' }).click();
+  await expect(page.getByRole('dialog').locator('.status')).toHaveText('Revoked');
+
+  await page.goto('/?q=nothing-like-this');
+  await expect(page.getByText('No credential matches')).toBeVisible();
+});

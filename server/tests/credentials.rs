@@ -1,0 +1,375 @@
+//! The Credentials page's server functions over HTTP against a real database: create,
+//! list, search, page, reveal, revoke, delete, rotate; ownership whatever ids are sent;
+//! throttled reveals; audit rows.
+
+mod common;
+
+use app::domain::Role;
+use app::services::audit::Actor;
+use app::services::entities::{audit_event, credential};
+use app::services::{AppState, buckets, regions, users};
+use axum::http::StatusCode;
+use common::{Client, router, state};
+use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+use serde_json::Value;
+
+const PASSWORD: &str = "a long enough password";
+
+/// Ann and Bob with a bucket each (ids returned), and an admin.
+async fn setup(state: &AppState) -> (i32, i32) {
+    let op = Actor::operator();
+    regions::add_region(&state.db, &op, "eu-west-1", "https://s3.eu-west-1.example.com")
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for (who, bucket) in [("ann@example.com", "ann-bucket"), ("bob@example.com", "bob-bucket")] {
+        users::create_user(&state.db, &op, who, PASSWORD, Role::Customer)
+            .await
+            .unwrap();
+        let (b, _) = buckets::add_bucket(&state.db, &state.secrets, &op, who, "eu-west-1", bucket)
+            .await
+            .unwrap();
+        ids.push(b.id);
+    }
+    users::create_user(&state.db, &op, "root@example.com", PASSWORD, Role::Admin)
+        .await
+        .unwrap();
+    (ids[0], ids[1])
+}
+
+async fn signed_in(state: &AppState, email: &str) -> Client {
+    let mut client = Client::new(router(state.clone()));
+    let reply = client.call("login", &[("email", email), ("password", PASSWORD)]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    client
+}
+
+async fn create(client: &mut Client, bucket_id: i32, name: &str, path: &str, actions: &[&str]) -> common::Reply {
+    let bucket = bucket_id.to_string();
+    let mut form = vec![("name", name), ("bucket_id", bucket.as_str()), ("path", path)];
+    form.extend(actions.iter().map(|a| ("actions[]", *a)));
+    client.call("credentials/create", &form).await
+}
+
+async fn count_keys(state: &AppState) -> u64 {
+    credential::Entity::find().count(&state.db).await.unwrap()
+}
+
+async fn create_list_reveal_revoke_delete(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+
+    let created = create(
+        &mut ann,
+        ann_bucket,
+        "Website uploads",
+        "photos//2024",
+        &["s3:GetObject", "s3:PutObject", "s3:ListBucket"],
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let view = created.json();
+    assert_eq!(view["path"], "photos/2024/");
+    assert_eq!(view["permission_summary"], "Custom — 3 actions");
+    assert!(
+        !created.body.contains("secret"),
+        "creation never answers with the secret"
+    );
+    let key_id = view["access_key_id"].as_str().unwrap().to_string();
+
+    let all = ann
+        .call(
+            "credentials/create",
+            &[
+                ("name", "Everything"),
+                ("bucket_id", &ann_bucket.to_string()),
+                ("all_actions", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(all.json()["permission_summary"], "All S3 Actions");
+
+    let page = ann.call("credentials", &[]).await.json();
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["items"][0]["name"], "Everything", "newest first");
+
+    let detail = ann
+        .call("credentials/detail", &[("access_key_id", &key_id)])
+        .await
+        .json();
+    assert_eq!(detail["endpoint_url"], "https://s3.eu-west-1.example.com");
+    assert_eq!(detail["credential"]["actions"].as_array().unwrap().len(), 3);
+
+    let wrong = ann
+        .call(
+            "credentials/reveal",
+            &[("access_key_id", &key_id), ("password", "not my password")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.json()["field"], "password");
+    let right = ann
+        .call(
+            "credentials/reveal",
+            &[("access_key_id", &key_id), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.body);
+    assert_eq!(right.headers["cache-control"], "no-store");
+    let secret: String = serde_json::from_str(&right.body).unwrap();
+    let row = credential::Entity::find()
+        .filter(credential::Column::AccessKeyId.eq(&key_id))
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.secrets.open(&key_id, &row.secret_ciphertext).unwrap(), secret);
+
+    let revoked = ann.call("credentials/revoke", &[("access_key_id", &key_id)]).await;
+    assert_eq!(revoked.json()["status"], "revoked");
+    let page = ann.call("credentials", &[]).await.json();
+    assert_eq!(page["total"], 2, "a revoked credential stays listed");
+
+    let deleted = ann.call("credentials/delete", &[("access_key_id", &key_id)]).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    assert_eq!(ann.call("credentials", &[]).await.json()["total"], 1);
+
+    let events = audit_event::Entity::find().all(&state.db).await.unwrap();
+    for action in [
+        "credential.create",
+        "credential.reveal",
+        "credential.reveal_refused",
+        "credential.revoke",
+        "credential.delete",
+    ] {
+        let event = events
+            .iter()
+            .find(|e| e.action == action)
+            .unwrap_or_else(|| panic!("no {action} audit row"));
+        assert_eq!(event.client_addr.as_deref(), Some("203.0.113.7"));
+    }
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.details.contains(&secret) && !e.target.contains(&secret)),
+        "a secret reached the audit log"
+    );
+}
+
+async fn bad_input_is_refused_field_by_field(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, bob_bucket) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let before = count_keys(&state).await;
+    for (bucket, name, path, actions, field) in [
+        (ann_bucket, "", "", vec!["s3:GetObject"], "name"),
+        (ann_bucket, "x", "/abs", vec!["s3:GetObject"], "path"),
+        (ann_bucket, "x", "a/../b", vec!["s3:GetObject"], "path"),
+        (ann_bucket, "x", "", vec![], "actions"),
+        (ann_bucket, "x", "", vec!["s3:Teleport"], "actions"),
+        (bob_bucket, "x", "", vec!["s3:GetObject"], "bucket"),
+        (9999, "x", "", vec!["s3:GetObject"], "bucket"),
+    ] {
+        let reply = create(&mut ann, bucket, name, path, &actions).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{name:?} {path:?} {actions:?}: {}",
+            reply.body
+        );
+        assert_eq!(reply.json()["field"], field, "{}", reply.body);
+    }
+    create(&mut ann, ann_bucket, "twice", "", &["s3:GetObject"]).await;
+    let dup = create(&mut ann, ann_bucket, "twice", "", &["s3:GetObject"]).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT);
+    assert_eq!(dup.json()["field"], "name");
+    assert_eq!(
+        count_keys(&state).await,
+        before + 1,
+        "only the one good credential was written"
+    );
+}
+
+async fn another_customers_keys_are_out_of_reach(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, bob_bucket) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let key_id = create(&mut ann, ann_bucket, "private", "", &["s3:GetObject"])
+        .await
+        .json()["access_key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let mut bob = signed_in(&state, "bob@example.com").await;
+    for (function, extra) in [
+        ("credentials/detail", None),
+        ("credentials/reveal", Some(("password", PASSWORD))),
+        ("credentials/revoke", None),
+        ("credentials/delete", None),
+    ] {
+        let mut form = vec![("access_key_id", key_id.as_str())];
+        form.extend(extra);
+        let reply = bob.call(function, &form).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{function}: {}", reply.body);
+    }
+    assert_eq!(
+        bob.call("credentials", &[("owner", "ann@example.com")]).await.json()["total"],
+        0,
+        "a customer cannot filter by owner"
+    );
+    let rotate = bob
+        .call("buckets/rotate", &[("bucket_id", &ann_bucket.to_string())])
+        .await;
+    assert_eq!(rotate.status, StatusCode::NOT_FOUND);
+    let row = credential::Entity::find()
+        .filter(credential::Column::AccessKeyId.eq(&key_id))
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "active");
+
+    // The admin sees and revokes anyone's key, filters by owner and bucket, but never reads a secret.
+    let mut root = signed_in(&state, "root@example.com").await;
+    create(&mut bob, bob_bucket, "bob's", "", &["s3:GetObject"]).await;
+    assert_eq!(root.call("credentials", &[]).await.json()["total"], 2);
+    assert_eq!(
+        root.call("credentials", &[("owner", "bob@example.com")]).await.json()["total"],
+        1
+    );
+    assert_eq!(
+        root.call("credentials", &[("bucket_id", &ann_bucket.to_string())])
+            .await
+            .json()["items"][0]["name"],
+        "private"
+    );
+    assert_eq!(
+        root.call(
+            "credentials/reveal",
+            &[("access_key_id", &key_id), ("password", PASSWORD)]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        root.call("credentials/revoke", &[("access_key_id", &key_id)])
+            .await
+            .json()["status"],
+        "revoked"
+    );
+}
+
+async fn wrong_passwords_lock_reveals(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let key_id = create(&mut ann, ann_bucket, "k", "", &["s3:GetObject"]).await.json()["access_key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..5 {
+        let reply = ann
+            .call(
+                "credentials/reveal",
+                &[("access_key_id", &key_id), ("password", "guess guess guess")],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    }
+    let locked = ann
+        .call(
+            "credentials/reveal",
+            &[("access_key_id", &key_id), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.json()["retry_after_secs"].as_u64().unwrap() > 800);
+}
+
+async fn search_and_pages_stay_bounded(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    for i in 0..55 {
+        create(&mut ann, ann_bucket, &format!("tool {i:02}"), "", &["s3:GetObject"]).await;
+    }
+    create(&mut ann, ann_bucket, "100%_literal", "", &["s3:GetObject"]).await;
+    let first = ann.call("credentials", &[]).await.json();
+    assert_eq!(first["total"], 56);
+    assert_eq!(first["items"].as_array().unwrap().len(), 50);
+    let second = ann.call("credentials", &[("page", "1")]).await.json();
+    assert_eq!(second["items"].as_array().unwrap().len(), 6);
+    assert_eq!(second["items"][5]["name"], "tool 00", "oldest last");
+
+    let by_name = ann.call("credentials", &[("search", "TOOL 1")]).await.json();
+    assert_eq!(by_name["total"], 10);
+    let literal = ann.call("credentials", &[("search", "%_")]).await.json();
+    assert_eq!(literal["total"], 1, "% and _ are literal in a search: {literal}");
+    assert_eq!(
+        ann.call("credentials", &[("search", "ann-buck")]).await.json()["total"],
+        56,
+        "bucket names match"
+    );
+    let key_id = first["items"][0]["access_key_id"].as_str().unwrap().to_lowercase();
+    assert_eq!(
+        ann.call("credentials", &[("search", &key_id)]).await.json()["total"],
+        1,
+        "key ids match in any case"
+    );
+}
+
+async fn rotating_a_master_key_replaces_it(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let before: Value = ann.call("buckets", &[]).await.json();
+    let old_id = before[0]["master_access_key_id"].as_str().unwrap().to_string();
+    let new_id: String = ann
+        .call("buckets/rotate", &[("bucket_id", &ann_bucket.to_string())])
+        .await
+        .json()
+        .as_str()
+        .unwrap()
+        .into();
+    assert_ne!(old_id, new_id);
+    let after = ann.call("buckets", &[]).await.json();
+    assert_eq!(after[0]["master_access_key_id"], new_id.as_str());
+    let old = credential::Entity::find()
+        .filter(credential::Column::AccessKeyId.eq(&old_id))
+        .one(&state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.status, "revoked");
+    let secret = ann
+        .call(
+            "credentials/reveal",
+            &[("access_key_id", &new_id), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        secret.status,
+        StatusCode::OK,
+        "the owner reveals the new master secret: {}",
+        secret.body
+    );
+    assert_eq!(
+        ann.call("credentials/delete", &[("access_key_id", &new_id)])
+            .await
+            .status,
+        StatusCode::BAD_REQUEST,
+        "master keys are rotated, not deleted"
+    );
+}
+
+on_both_databases!(
+    create_list_reveal_revoke_delete,
+    bad_input_is_refused_field_by_field,
+    another_customers_keys_are_out_of_reach,
+    wrong_passwords_lock_reveals,
+    search_and_pages_stay_bounded,
+    rotating_a_master_key_replaces_it,
+);
