@@ -40,27 +40,27 @@ test.describe('hydrated', () => {
 
     // Collapse All hides every action; Expand All shows them again.
     await form.getByRole('button', { name: 'Collapse All' }).click();
-    await expect(form.getByRole('treeitem', { name: 's3:GetObject' })).toBeHidden();
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject', exact: true })).toBeHidden();
     await form.getByRole('button', { name: 'Expand All' }).click();
-    await expect(form.getByRole('treeitem', { name: 's3:GetObject' })).toBeVisible();
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject', exact: true })).toBeVisible();
 
     // Filter Actions narrows the tree and never loses what was chosen.
     const filter = form.getByLabel('Filter Actions');
     await filter.fill('getobject');
-    await expect(form.getByRole('treeitem', { name: 'Write' })).toBeHidden();
-    await form.getByRole('treeitem', { name: 's3:GetObject' }).getByRole('checkbox').check();
+    await expect(form.getByRole('treeitem', { name: 'Write', exact: true })).toBeHidden();
+    await form.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox').check();
     await filter.fill('putobject');
-    await form.getByRole('treeitem', { name: 's3:PutObject' }).getByRole('checkbox').check();
+    await form.getByRole('treeitem', { name: 's3:PutObject', exact: true }).getByRole('checkbox').check();
     await filter.fill('zzz no such thing');
     await expect(form.getByText('No action matches “zzz no such thing”.')).toBeVisible();
     await filter.fill('');
-    await expect(form.getByRole('treeitem', { name: 's3:GetObject' }).getByRole('checkbox')).toBeChecked();
-    await expect(form.getByRole('treeitem', { name: 'Read' })).toHaveAttribute('aria-checked', 'mixed');
-    await expect(form.getByRole('treeitem', { name: 'Bucket Management' })).toHaveAttribute('aria-checked', 'false');
-    await form.getByRole('treeitem', { name: 'Write' }).getByRole('checkbox').first().check();
-    await expect(form.getByRole('treeitem', { name: 'Write' })).toHaveAttribute('aria-checked', 'true');
-    await form.getByRole('treeitem', { name: 'Write' }).getByRole('checkbox').first().uncheck();
-    await form.getByRole('treeitem', { name: 's3:PutObject' }).getByRole('checkbox').check();
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox')).toBeChecked();
+    await expect(form.getByRole('treeitem', { name: 'Read', exact: true })).toHaveAttribute('aria-checked', 'mixed');
+    await expect(form.getByRole('treeitem', { name: 'Bucket Management', exact: true })).toHaveAttribute('aria-checked', 'false');
+    await form.getByRole('treeitem', { name: 'Write', exact: true }).getByRole('checkbox').first().check();
+    await expect(form.getByRole('treeitem', { name: 'Write', exact: true })).toHaveAttribute('aria-checked', 'true');
+    await form.getByRole('treeitem', { name: 'Write', exact: true }).getByRole('checkbox').first().uncheck();
+    await form.getByRole('treeitem', { name: 's3:PutObject', exact: true }).getByRole('checkbox').check();
     await expectAccessible(page, 'create form');
 
     await expect(submit).toBeEnabled();
@@ -106,8 +106,8 @@ test('the list, search and a create without JavaScript', async ({ page, javaScri
   await page.getByRole('link', { name: 'Create Credential' }).first().click();
   await page.getByLabel('Credential Name').fill('Plain form key');
   await page.getByLabel('Stook Bucket').selectOption({ label: 'demo-backups (tr-ist-1)' });
-  await page.getByRole('treeitem', { name: 's3:GetObject' }).getByRole('checkbox').check();
-  await page.getByRole('treeitem', { name: 's3:ListBucket' }).getByRole('checkbox').check();
+  await page.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox').check();
+  await page.getByRole('treeitem', { name: 's3:ListBucket', exact: true }).getByRole('checkbox').check();
   await page.getByRole('button', { name: 'Submit' }).click();
   const drawer = page.getByRole('dialog', { name: 'Plain form key' });
   await expect(drawer).toContainText('Custom — 2 actions');
