@@ -14,6 +14,9 @@ else
   log "WARNING: STOOK_TEST_POSTGRES_URL is not set: the PostgreSQL tests will NOT run"
 fi
 
+log "formatting"
+cargo fmt --all --check
+
 log "unit and integration tests"
 cargo test -p migrations -p app -p server
 

@@ -72,6 +72,24 @@ impl AppError {
     }
 }
 
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport {
+            message: value.to_string(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        tracing::error!(error = %err, "database error");
+        AppError::Internal
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,27 +106,13 @@ mod tests {
             AppError::not_found("The key"),
             AppError::CrossOrigin,
             AppError::Internal,
-            AppError::Transport { message: "offline".into() },
+            AppError::Transport {
+                message: "offline".into(),
+            },
         ];
         for err in all {
             let json = serde_json::to_string(&err).unwrap_or_else(|e| panic!("{err:?} does not serialise: {e}"));
             assert_eq!(serde_json::from_str::<AppError>(&json).unwrap(), err);
         }
-    }
-}
-
-impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
-
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport { message: value.to_string() }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<sea_orm::DbErr> for AppError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        tracing::error!(error = %err, "database error");
-        AppError::Internal
     }
 }

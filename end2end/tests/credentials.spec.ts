@@ -97,6 +97,9 @@ test.describe('hydrated', () => {
     await drawer.getByRole('button', { name: 'Revoke credential' }).click();
     await expect(drawer.locator('.status')).toHaveText('Revoked');
     await expect(row).toContainText('Revoked');
+    await page.keyboard.press('Escape');
+    await expect(drawer).toHaveCount(0);
+    await expect(page).toHaveURL(/\/$/);
   });
 });
 

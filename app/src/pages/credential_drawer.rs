@@ -2,6 +2,7 @@
 //! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
 //! it works with and without JavaScript).
 
+use super::Overlay;
 use super::credentials::{CredentialActions, ListState};
 use super::secret::{CopyButton, SecretReveal};
 use crate::catalog::{Category, in_category};
@@ -20,7 +21,7 @@ pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl In
     );
     let close_href = list_state.href(&[]);
     view! {
-        <div class="overlay" role="presentation">
+        <Overlay close_href=close_href.clone()>
             <aside class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {
@@ -46,7 +47,7 @@ pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl In
                     }
                 </Suspense>
             </aside>
-        </div>
+        </Overlay>
     }
 }
 

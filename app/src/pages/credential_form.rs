@@ -1,6 +1,7 @@
 //! The Create Credential form: name, bucket, path, and the action tree with Filter
 //! Actions, Expand All / Collapse All, All S3 Actions and the presets.
 
+use super::Overlay;
 use super::credentials::CredentialActions;
 use crate::catalog::{self, Category, Preset, TriState, category_state, in_category, matches_filter, toggle_category};
 use crate::domain::{BucketView, normalize_credential_name, normalize_path};
@@ -72,7 +73,7 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
     };
 
     view! {
-        <div class="overlay" role="presentation">
+        <Overlay close_href=close_href.clone()>
             <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title">
                 <header class="dialog-header">
                     <h2 id="create-title">"Create Credential"</h2>
@@ -194,7 +195,7 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
                     </div>
                 </ActionForm>
             </section>
-        </div>
+        </Overlay>
     }
 }
 

@@ -43,3 +43,21 @@ pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
             .map(|m| view! { <p class="alert alert-error" role="alert">{m}</p> })
     }
 }
+
+/// The dimmed layer under a dialog or drawer; Escape, wherever the focus is, goes to
+/// `close_href`.
+#[component]
+pub fn Overlay(close_href: String, children: Children) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            navigate(&close_href, Default::default());
+        }
+    });
+    on_cleanup(move || handle.remove());
+    view! {
+        <div class="overlay" role="presentation">
+            {children()}
+        </div>
+    }
+}
