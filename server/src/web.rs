@@ -46,6 +46,7 @@ pub fn router(state: AppState, config: WebConfig) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(options)
         .layer(sessions)
+        .layer(middleware::from_fn(json_to_form))
         .layer(middleware::from_fn(refuse_cross_origin_writes))
         .layer(middleware::from_fn(security_headers))
 }
@@ -80,6 +81,58 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
 }
 
 use axum::http::HeaderName;
+
+/// The largest JSON body the API takes; every input is a few short fields.
+const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Scripts may send the API JSON: the server functions read form fields (so plain HTML
+/// forms work too), so a JSON object is re-encoded as the same fields. Arrays become
+/// repeated fields; nulls are left out.
+async fn json_to_form(request: Request, next: Next) -> Response {
+    let is_json = request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+    if !is_json {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let refuse = |message: &str| {
+        let body = serde_json::to_string(&AppError::invalid("body", message)).unwrap_or_default();
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_JSON_BODY).await else {
+        return refuse("the request body is too large");
+    };
+    let fields = if bytes.iter().all(u8::is_ascii_whitespace) {
+        String::new()
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(mut object)) => {
+                object.retain(|_, v| !v.is_null());
+                match serde_qs::to_string(&object) {
+                    Ok(fields) => fields,
+                    Err(_) => return refuse("the JSON object has values the API does not take"),
+                }
+            }
+            Ok(_) => return refuse("send a JSON object, like {\"name\": \"backup\"}"),
+            Err(e) => return refuse(&format!("the body is not valid JSON: {e}")),
+        }
+    };
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    next.run(Request::from_parts(parts, Body::from(fields))).await
+}
 
 async fn security_headers(request: Request, next: Next) -> Response<Body> {
     let is_api = request.uri().path().starts_with("/api/");

@@ -365,7 +365,45 @@ async fn rotating_a_master_key_replaces_it(db: DatabaseConnection) {
     );
 }
 
+async fn scripts_may_send_json(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = Client::new(router(state.clone()));
+    let login = ann
+        .call_json(
+            "login",
+            &format!(r#"{{"email": "ann@example.com", "password": "{PASSWORD}"}}"#),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let body = format!(
+        r#"{{"name": "from a script", "bucket_id": {ann_bucket}, "path": "logs", "actions": ["s3:GetObject", "s3:ListBucket"], "all_actions": null}}"#
+    );
+    let created = ann.call_json("credentials/create", &body).await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    assert_eq!(created.json()["path"], "logs/");
+    assert_eq!(created.json()["actions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        ann.call_json("credentials", r#"{"search": "script"}"#).await.json()["total"],
+        1
+    );
+    assert_eq!(
+        ann.call_json("credentials", "").await.json()["total"],
+        1,
+        "an empty body is no fields"
+    );
+
+    let before = count_keys(&state).await;
+    for bad in ["[1, 2]", "{not json", r#"{"name": "x", "bucket_id": "#] {
+        let reply = ann.call_json("credentials/create", bad).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.body);
+        assert_eq!(reply.json()["field"], "body");
+    }
+    assert_eq!(count_keys(&state).await, before);
+}
+
 on_both_databases!(
+    scripts_may_send_json,
     create_list_reveal_revoke_delete,
     bad_input_is_refused_field_by_field,
     another_customers_keys_are_out_of_reach,

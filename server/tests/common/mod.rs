@@ -172,6 +172,17 @@ impl Client {
         self.send(builder.body(Body::from(body)).unwrap()).await
     }
 
+    /// A call with a JSON body, as scripts may send.
+    pub async fn call_json(&mut self, function: &str, body: &str) -> Reply {
+        let request = Request::post(format!("/api/{function}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header(header::ORIGIN, ORIGIN)
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn get(&mut self, path: &str) -> Reply {
         self.send(
             Request::get(path)
