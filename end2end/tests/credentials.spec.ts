@@ -44,6 +44,17 @@ test.describe('hydrated', () => {
     await form.getByRole('button', { name: 'Expand All' }).click();
     await expect(form.getByRole('treeitem', { name: 's3:GetObject', exact: true })).toBeVisible();
 
+    // The tree by keyboard: ← closes a category, → opens it, ↓ moves to its first action.
+    const readBox = form.getByRole('treeitem', { name: 'Read', exact: true }).getByRole('checkbox').first();
+    await readBox.focus();
+    await page.keyboard.press('ArrowLeft');
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject', exact: true })).toBeHidden();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    await expect(form.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox')).toBeFocused();
+    await page.keyboard.press('End');
+    await expect(form.getByRole('treeitem', { name: 's3:PutBucketNotification', exact: true }).getByRole('checkbox')).toBeFocused();
+
     // Filter Actions narrows the tree and never loses what was chosen.
     const filter = form.getByLabel('Filter Actions');
     await filter.fill('getobject');

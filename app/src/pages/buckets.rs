@@ -95,7 +95,9 @@ fn BucketCard(
                         <div class="row">
                             <ActionForm action=rotate>
                                 <input type="hidden" name="bucket_id" value=id.to_string() />
-                                <button type="submit" class="btn btn-danger">"Rotate master key"</button>
+                                <button type="submit" class="btn btn-danger" disabled=move || rotate.pending().get()>
+                                    {move || if rotate.pending().get() { "Rotating…" } else { "Rotate master key" }}
+                                </button>
                             </ActionForm>
                             <a href="/buckets" class="btn">"Cancel"</a>
                         </div>

@@ -157,7 +157,9 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                                 <div class="row">
                                     <ActionForm action=actions.revoke>
                                         <input type="hidden" name="access_key_id" value=id.clone() />
-                                        <button type="submit" class="btn btn-danger">"Revoke credential"</button>
+                                        <button type="submit" class="btn btn-danger" disabled=move || actions.revoke.pending().get()>
+                                            {move || if actions.revoke.pending().get() { "Revoking…" } else { "Revoke credential" }}
+                                        </button>
                                     </ActionForm>
                                     <a href=cancel_href.clone() class="btn">"Cancel"</a>
                                 </div>
@@ -169,7 +171,9 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                                 <div class="row">
                                     <ActionForm action=actions.delete>
                                         <input type="hidden" name="access_key_id" value=id.clone() />
-                                        <button type="submit" class="btn btn-danger">"Delete credential"</button>
+                                        <button type="submit" class="btn btn-danger" disabled=move || actions.delete.pending().get()>
+                                            {move || if actions.delete.pending().get() { "Deleting…" } else { "Delete credential" }}
+                                        </button>
                                     </ActionForm>
                                     <a href=cancel_href.clone() class="btn">"Cancel"</a>
                                 </div>

@@ -199,6 +199,44 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
     }
 }
 
+/// ↑ / ↓ / Home / End move between the tree's visible checkboxes (ARIA tree pattern);
+/// Space toggles the focused one natively.
+fn move_focus_in_tree(ev: leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        let key = ev.key();
+        if !matches!(key.as_str(), "ArrowDown" | "ArrowUp" | "Home" | "End") {
+            return;
+        }
+        let Some(tree) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+            return;
+        };
+        let Ok(list) = tree.query_selector_all("input[type=checkbox]") else {
+            return;
+        };
+        let boxes: Vec<web_sys::HtmlElement> = (0..list.length())
+            .filter_map(|i| list.item(i))
+            .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+            .filter(|b| b.offset_parent().is_some())
+            .collect();
+        let Some(last) = boxes.len().checked_sub(1) else { return };
+        let active = document().active_element();
+        let current = boxes.iter().position(|b| active.as_ref() == Some(b.unchecked_ref::<web_sys::Element>()));
+        let next = match (key.as_str(), current) {
+            ("Home", _) => 0,
+            ("End", _) => last,
+            ("ArrowDown", Some(i)) => (i + 1).min(last),
+            ("ArrowUp", Some(i)) => i.saturating_sub(1),
+            _ => 0,
+        };
+        ev.prevent_default();
+        let _ = boxes[next].focus();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 #[component]
 fn FieldError(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
     view! { <p id=id class="field-error" role="status">{move || message.get()}</p> }
@@ -219,7 +257,13 @@ fn ActionTree(
         !text.trim().is_empty() && !catalog::ACTIONS.iter().any(|a| matches_filter(a, &text))
     };
     view! {
-        <ul class="action-tree" role="tree" aria-label="S3 actions" aria-multiselectable="true">
+        <ul
+            class="action-tree"
+            role="tree"
+            aria-label="S3 actions"
+            aria-multiselectable="true"
+            on:keydown=move_focus_in_tree
+        >
             {Category::ALL.into_iter().map(|category| {
                 let state = move || category_state(category, &chosen.read());
                 let shown = move || in_category(category).any(|a| matches_filter(a, &filter.read()));
