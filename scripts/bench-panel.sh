@@ -8,7 +8,7 @@ source scripts/tools.sh
 ensure_build_tools
 
 log "release build of the site"
-cargo leptos build --release >/dev/null
+cargo leptos build --release >target/bench-build.log 2>&1 || { cat target/bench-build.log; exit 1; }
 wasm=target/site/pkg/stook.wasm
 js=target/site/pkg/stook.js
 wasm_gz=$(gzip -9 -c "$wasm" | wc -c)

@@ -222,7 +222,9 @@ fn move_focus_in_tree(ev: leptos::ev::KeyboardEvent) {
             .collect();
         let Some(last) = boxes.len().checked_sub(1) else { return };
         let active = document().active_element();
-        let current = boxes.iter().position(|b| active.as_ref() == Some(b.unchecked_ref::<web_sys::Element>()));
+        let current = boxes
+            .iter()
+            .position(|b| active.as_ref() == Some(b.unchecked_ref::<web_sys::Element>()));
         let next = match (key.as_str(), current) {
             ("Home", _) => 0,
             ("End", _) => last,
