@@ -2,10 +2,9 @@
 
 use super::audit::{self, Actor};
 use super::credentials::{self, NewKey};
-use super::entities::{bucket, credential, region, user};
+use super::entities::{bucket, credential, region};
 use super::secrets::SecretBox;
 use super::{now, regions, unique_violation, users};
-use crate::catalog::Preset;
 use crate::domain::{BucketView, KeyKind, KeyStatus, SignedInUser, validate_bucket_name};
 use crate::error::AppError;
 use sea_orm::{
@@ -55,20 +54,8 @@ pub async fn add_bucket(
             format!("the bucket {name} already exists in {}", region.name),
         )
     })?;
-    let (_, secret_key, access_key_id) = credentials::insert_key(
-        &txn,
-        secrets,
-        NewKey {
-            owner_id: owner.id,
-            bucket_id: created.id,
-            name: None,
-            path: None,
-            actions: Preset::All.actions(),
-            kind: KeyKind::Master,
-            expires_at: None,
-        },
-    )
-    .await?;
+    let (_, secret_key, access_key_id) =
+        credentials::insert_key(&txn, secrets, NewKey::master(owner.id, created.id)).await?;
     audit::record(
         &txn,
         actor,
@@ -114,14 +101,7 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
         .into_iter()
         .map(|r| (r.id, r))
         .collect();
-    let owner_ids: Vec<i32> = rows.iter().map(|b| b.owner_id).collect();
-    let owners: HashMap<i32, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(owner_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
+    let owners = users::emails_by_id(db, rows.iter().map(|b| b.owner_id)).await?;
     let masters: HashMap<i32, String> = credential::Entity::find()
         .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
         .filter(credential::Column::Kind.eq(KeyKind::Master.as_str()))
@@ -203,20 +183,8 @@ pub async fn rotate_master_key(
         .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
         .exec(&txn)
         .await?;
-    let (_, secret_key, access_key_id) = credentials::insert_key(
-        &txn,
-        secrets,
-        NewKey {
-            owner_id: bucket.owner_id,
-            bucket_id: bucket.id,
-            name: None,
-            path: None,
-            actions: Preset::All.actions(),
-            kind: KeyKind::Master,
-            expires_at: None,
-        },
-    )
-    .await?;
+    let (_, secret_key, access_key_id) =
+        credentials::insert_key(&txn, secrets, NewKey::master(bucket.owner_id, bucket.id)).await?;
     audit::record(
         &txn,
         actor,

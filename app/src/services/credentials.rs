@@ -28,6 +28,21 @@ pub struct NewKey {
     pub expires_at: Option<i64>,
 }
 
+impl NewKey {
+    /// A bucket's master key pair: every action, the whole bucket, no name, no expiry.
+    pub fn master(owner_id: i32, bucket_id: i32) -> Self {
+        NewKey {
+            owner_id,
+            bucket_id,
+            name: None,
+            path: None,
+            actions: crate::catalog::Preset::All.actions(),
+            kind: KeyKind::Master,
+            expires_at: None,
+        }
+    }
+}
+
 /// Inserts a key pair with a fresh id and secret; returns (row, secret, access key id).
 pub(crate) async fn insert_key(
     db: &impl ConnectionTrait,
@@ -372,14 +387,7 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
         .into_iter()
         .map(|r| (r.id, r.name))
         .collect();
-    let owner_ids: Vec<i32> = rows.iter().map(|c| c.owner_id).collect();
-    let owners: HashMap<i32, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(owner_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
+    let owners = users::emails_by_id(db, rows.iter().map(|c| c.owner_id)).await?;
     Ok(rows
         .into_iter()
         .map(|c| {

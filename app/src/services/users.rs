@@ -70,6 +70,21 @@ pub async fn list_users(db: &DatabaseConnection) -> Result<Vec<UserSummary>, App
         .collect())
 }
 
+/// Emails of the given users, by id: one query for a whole list's owners.
+pub async fn emails_by_id(
+    db: &DatabaseConnection,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<std::collections::HashMap<i32, String>, AppError> {
+    let ids: Vec<i32> = ids.into_iter().collect();
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect())
+}
+
 pub async fn find_by_email(db: &DatabaseConnection, email: &str) -> Result<Option<user::Model>, AppError> {
     let Ok(email) = normalize_email(email) else {
         return Ok(None);
