@@ -37,7 +37,7 @@ pub struct GlobalOptions {
     #[arg(long, env = "STOOK_MASTER_KEY_FILE", global = true)]
     pub master_key_file: Option<PathBuf>,
 
-    /// Log filter, e.g. `info` or `stook=debug,tower_http=info`
+    /// Log filter, e.g. `info` or `warn,server=debug,app=debug`
     #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
     pub log_filter: String,
 
@@ -87,7 +87,8 @@ pub struct ServeOptions {
     #[arg(long, env = "STOOK_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// Address for the S3 endpoint; the demo regions point their endpoint URL here
+    /// Address of the S3 endpoint, which the demo regions advertise (this build serves
+    /// the panel only; the S3 endpoint is not built yet)
     #[arg(long, env = "STOOK_S3_LISTEN", default_value = "127.0.0.1:9000")]
     pub s3_listen: SocketAddr,
 
