@@ -8,7 +8,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use leptos::prelude::*;
@@ -58,13 +58,14 @@ async fn refuse_cross_origin_writes(request: Request, next: Next) -> Response {
     if safe || is_same_origin(request.headers()) {
         return next.run(request).await;
     }
-    let body = serde_json::to_string(&AppError::CrossOrigin).unwrap_or_default();
-    (
-        StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
+    error_response(&AppError::CrossOrigin)
+}
+
+/// An error answered before any server function runs, in the API's own JSON shape.
+fn error_response(err: &AppError) -> Response {
+    let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(err).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn is_same_origin(headers: &HeaderMap) -> bool {
@@ -79,8 +80,6 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
         None => text(HeaderName::from_static("sec-fetch-site")).is_none_or(|site| site != "cross-site"),
     }
 }
-
-use axum::http::HeaderName;
 
 /// The largest JSON body the API takes; every input is a few short fields.
 const MAX_JSON_BODY: usize = 64 * 1024;
