@@ -98,15 +98,7 @@ async fn json_to_form(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let refuse = |message: &str| {
-        let body = serde_json::to_string(&AppError::invalid("body", message)).unwrap_or_default();
-        (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
-    };
+    let refuse = |message: &str| error_response(&AppError::invalid("body", message));
     let Ok(bytes) = axum::body::to_bytes(body, MAX_JSON_BODY).await else {
         return refuse("the request body is too large");
     };
