@@ -2,6 +2,7 @@
 //! secret behind the password, and rotation behind a confirmation (`?rotate=<bucket>`).
 
 use super::secret::{CopyButton, SecretReveal};
+use super::{ConfirmStep, DangerSubmit};
 use crate::domain::{BucketView, SignedInUser, format_utc};
 use crate::functions::storage::{RotateMasterKey, list_buckets};
 use leptos::prelude::*;
@@ -90,18 +91,16 @@ fn BucketCard(
             </dl>
             {move || if rotating.get() == Some(id) {
                 view! {
-                    <div class="confirm" role="alertdialog" aria-labelledby=format!("rotate-{id}")>
-                        <p id=format!("rotate-{id}")>"Rotate the master key? The current pair stops working at once; a new pair replaces it."</p>
-                        <div class="row">
-                            <ActionForm action=rotate>
-                                <input type="hidden" name="bucket_id" value=id.to_string() />
-                                <button type="submit" class="btn btn-danger" disabled=move || rotate.pending().get()>
-                                    {move || if rotate.pending().get() { "Rotating…" } else { "Rotate master key" }}
-                                </button>
-                            </ActionForm>
-                            <a href="/buckets" class="btn">"Cancel"</a>
-                        </div>
-                    </div>
+                    <ConfirmStep
+                        id=format!("rotate-{id}")
+                        message="Rotate the master key? The current pair stops working at once; a new pair replaces it."
+                        cancel_href="/buckets".to_string()
+                    >
+                        <ActionForm action=rotate>
+                            <input type="hidden" name="bucket_id" value=id.to_string() />
+                            <DangerSubmit label="Rotate master key" busy_label="Rotating…" pending=rotate.pending().into() />
+                        </ActionForm>
+                    </ConfirmStep>
                 }.into_any()
             } else {
                 view! { <a href=format!("/buckets?rotate={id}") class="btn btn-danger-outline">"Rotate master key"</a> }.into_any()

@@ -2,9 +2,9 @@
 //! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
 //! it works with and without JavaScript).
 
-use super::Overlay;
 use super::credentials::{CredentialActions, ListState};
 use super::secret::{CopyButton, SecretReveal};
+use super::{ConfirmStep, DangerSubmit, Overlay};
 use crate::catalog::{Category, in_category};
 use crate::domain::{CredentialDetail, KeyKind, KeyStatus, format_utc};
 use crate::functions::credentials::get_credential;
@@ -152,32 +152,28 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     let delete_href = confirm_href("delete");
                     match confirm().as_deref() {
                         Some("revoke") if active => view! {
-                            <div class="confirm" role="alertdialog" aria-labelledby="confirm-revoke">
-                                <p id="confirm-revoke">"Revoke this credential? Every application using it loses access at once. It stays in the list as revoked."</p>
-                                <div class="row">
-                                    <ActionForm action=actions.revoke>
-                                        <input type="hidden" name="access_key_id" value=id.clone() />
-                                        <button type="submit" class="btn btn-danger" disabled=move || actions.revoke.pending().get()>
-                                            {move || if actions.revoke.pending().get() { "Revoking…" } else { "Revoke credential" }}
-                                        </button>
-                                    </ActionForm>
-                                    <a href=cancel_href.clone() class="btn">"Cancel"</a>
-                                </div>
-                            </div>
+                            <ConfirmStep
+                                id="confirm-revoke".to_string()
+                                message="Revoke this credential? Every application using it loses access at once. It stays in the list as revoked."
+                                cancel_href=cancel_href.clone()
+                            >
+                                <ActionForm action=actions.revoke>
+                                    <input type="hidden" name="access_key_id" value=id.clone() />
+                                    <DangerSubmit label="Revoke credential" busy_label="Revoking…" pending=actions.revoke.pending().into() />
+                                </ActionForm>
+                            </ConfirmStep>
                         }.into_any(),
                         Some("delete") => view! {
-                            <div class="confirm" role="alertdialog" aria-labelledby="confirm-delete">
-                                <p id="confirm-delete">"Delete this credential for good? It stops working and leaves the list."</p>
-                                <div class="row">
-                                    <ActionForm action=actions.delete>
-                                        <input type="hidden" name="access_key_id" value=id.clone() />
-                                        <button type="submit" class="btn btn-danger" disabled=move || actions.delete.pending().get()>
-                                            {move || if actions.delete.pending().get() { "Deleting…" } else { "Delete credential" }}
-                                        </button>
-                                    </ActionForm>
-                                    <a href=cancel_href.clone() class="btn">"Cancel"</a>
-                                </div>
-                            </div>
+                            <ConfirmStep
+                                id="confirm-delete".to_string()
+                                message="Delete this credential for good? It stops working and leaves the list."
+                                cancel_href=cancel_href.clone()
+                            >
+                                <ActionForm action=actions.delete>
+                                    <input type="hidden" name="access_key_id" value=id.clone() />
+                                    <DangerSubmit label="Delete credential" busy_label="Deleting…" pending=actions.delete.pending().into() />
+                                </ActionForm>
+                            </ConfirmStep>
                         }.into_any(),
                         _ => view! {
                             <div class="row">

@@ -61,3 +61,29 @@ pub fn Overlay(close_href: String, children: Children) -> impl IntoView {
         </div>
     }
 }
+
+/// The second step of a destructive action: what will happen, the form that does it
+/// (`children`), and a way back.
+#[component]
+pub fn ConfirmStep(id: String, message: &'static str, cancel_href: String, children: Children) -> impl IntoView {
+    let label_id = id.clone();
+    view! {
+        <div class="confirm" role="alertdialog" aria-labelledby=label_id>
+            <p id=id>{message}</p>
+            <div class="row">
+                {children()}
+                <a href=cancel_href class="btn">"Cancel"</a>
+            </div>
+        </div>
+    }
+}
+
+/// A red submit button that says it is busy while its action runs.
+#[component]
+pub fn DangerSubmit(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
+    view! {
+        <button type="submit" class="btn btn-danger" disabled=pending>
+            {move || if pending.get() { busy_label } else { label }}
+        </button>
+    }
+}
