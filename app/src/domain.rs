@@ -105,6 +105,8 @@ pub struct CredentialView {
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// S3 requests this key signed correctly but was not allowed to make.
+    pub denied_requests: i64,
 }
 
 /// Rows per page of the credentials list.

@@ -10,6 +10,7 @@ mod m20261126_000003_create_buckets;
 mod m20261126_000004_create_credentials;
 mod m20261126_000005_create_audit_events;
 mod m20261126_000006_create_sessions;
+mod m20261126_000007_count_denied_requests;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_credentials::Migration),
             Box::new(m20261126_000005_create_audit_events::Migration),
             Box::new(m20261126_000006_create_sessions::Migration),
+            Box::new(m20261126_000007_count_denied_requests::Migration),
         ]
     }
 }

@@ -81,16 +81,47 @@ pub enum Command {
     Demo(DemoOptions),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum S3Backend {
+    Local,
+    Proxy,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeOptions {
     /// Address the panel listens on
     #[arg(long, env = "STOOK_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// Address of the S3 endpoint, which the demo regions advertise (this build serves
-    /// the panel only; the S3 endpoint is not built yet)
+    /// Address the S3 endpoint listens on (the demo regions advertise it)
     #[arg(long, env = "STOOK_S3_LISTEN", default_value = "127.0.0.1:9000")]
     pub s3_listen: SocketAddr,
+
+    /// Domain for virtual-hosted-style S3 requests (`<bucket>.<domain>`), like
+    /// `s3.example.com`; path-style requests work on any host name either way
+    #[arg(long, env = "STOOK_S3_DOMAIN")]
+    pub s3_domain: Option<String>,
+
+    /// Where objects live: `local` (files under <data-dir>/objects) or `proxy` (an upstream
+    /// S3-compatible store; set the STOOK_S3_UPSTREAM_* options)
+    #[arg(long, env = "STOOK_S3_BACKEND", value_enum, default_value = "local")]
+    pub s3_backend: S3Backend,
+
+    /// Upstream S3 endpoint URL for the proxy backend, like `http://127.0.0.1:3900`
+    #[arg(long, env = "STOOK_S3_UPSTREAM_URL")]
+    pub s3_upstream_url: Option<String>,
+
+    /// Upstream region for the proxy backend
+    #[arg(long, env = "STOOK_S3_UPSTREAM_REGION", default_value = "us-east-1")]
+    pub s3_upstream_region: String,
+
+    /// The operator's upstream access key id for the proxy backend
+    #[arg(long, env = "STOOK_S3_UPSTREAM_ACCESS_KEY_ID")]
+    pub s3_upstream_access_key_id: Option<String>,
+
+    /// The operator's upstream secret key for the proxy backend
+    #[arg(long, env = "STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_upstream_secret_access_key: Option<String>,
 
     /// Mark the session cookie Secure; switch off (`false`) only for plain-HTTP development
     #[arg(long, env = "STOOK_SECURE_COOKIES", default_value_t = true, action = clap::ArgAction::Set)]

@@ -1,9 +1,10 @@
 #![recursion_limit = "256"]
 //! The `stook` binary's library: configuration, the operator CLI, the web server and its
-//! session store. `main.rs` only parses arguments and dispatches.
+//! session store, and the S3 endpoint. `main.rs` only parses arguments and dispatches.
 
 pub mod cli;
 pub mod config;
+pub mod s3;
 pub mod serve;
 pub mod session_store;
 pub mod web;

@@ -1,6 +1,8 @@
-//! `stook serve`: open the database, make sure there is an admin, and serve the panel.
+//! `stook serve`: open the database, make sure there is an admin, and serve the panel and
+//! the S3 endpoint side by side.
 
-use crate::config::{GlobalOptions, ServeOptions};
+use crate::config::{GlobalOptions, S3Backend, ServeOptions};
+use crate::s3;
 use crate::session_store::SeaOrmSessionStore;
 use crate::web::{self, WebConfig};
 use app::services::secrets::SecretBox;
@@ -97,8 +99,10 @@ pub async fn run(
         .site_pkg_dir("pkg")
         .site_addr(options.listen)
         .build();
+    let state = AppState::new(db, secrets);
+    let s3_router = s3_endpoint(global, &options, &state).await?;
     let router = web::router(
-        AppState::new(db, secrets),
+        state,
         WebConfig {
             leptos,
             secure_cookies: options.secure_cookies,
@@ -107,15 +111,38 @@ pub async fn run(
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .map_err(|e| format!("could not listen on {}: {e}", options.listen))?;
+    let s3_listener = tokio::net::TcpListener::bind(options.s3_listen)
+        .await
+        .map_err(|e| format!("could not listen on {} for the S3 endpoint: {e}", options.s3_listen))?;
     tracing::info!(site_root = %site_root.display(), data_dir = %global.data_dir.display(), "site assets");
     println!("Stook panel on http://{}", options.listen);
-    axum::serve(
+    println!("S3 endpoint on http://{}", options.s3_listen);
+    let panel = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .map_err(|e| format!("the server stopped: {e}"))
+    .with_graceful_shutdown(shutdown_signal());
+    let s3 = axum::serve(s3_listener, s3_router).with_graceful_shutdown(shutdown_signal());
+    tokio::try_join!(panel.into_future(), s3.into_future()).map_err(|e| format!("the server stopped: {e}"))?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Builds the S3 endpoint over the configured backend and starts its usage writer.
+async fn s3_endpoint(global: &GlobalOptions, options: &ServeOptions, state: &AppState) -> Result<axum::Router, String> {
+    let domain = options.s3_domain.as_deref();
+    let endpoint = match options.s3_backend {
+        S3Backend::Local => {
+            let root = global.data_dir.join("objects");
+            let local = s3::local::Local::new(root.clone())
+                .map_err(|e| format!("could not use {} for objects: {e}", root.display()))?;
+            s3::endpoint(state.db.clone(), state.secrets.clone(), local, domain)?
+        }
+        S3Backend::Proxy => return Err("the proxy backend is not available yet".into()),
+    };
+    s3::usage::spawn_flusher(endpoint.usage.clone(), state.db.clone());
+    Ok(s3::router(endpoint.service))
 }

@@ -118,6 +118,8 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             <dd>{format_utc(c.created_at)}</dd>
             <dt>"Last used"</dt>
             <dd>{c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into())}</dd>
+            <dt>"Denied requests"</dt>
+            <dd data-testid="denied-requests">{c.denied_requests}</dd>
         </dl>
         <section class="drawer-section" aria-labelledby="keys-title">
             <h3 id="keys-title">"Keys"</h3>

@@ -419,6 +419,7 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
                 last_used_at: c.last_used_at,
                 revoked_at: c.revoked_at,
                 expires_at: c.expires_at,
+                denied_requests: c.denied_requests,
             }
         })
         .collect())

@@ -84,6 +84,7 @@ pub mod credential {
         pub revoked_at: Option<i64>,
         pub last_used_at: Option<i64>,
         pub expires_at: Option<i64>,
+        pub denied_requests: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,126 @@
+//! s3s's authorization hook: turns each request into a [`policy::Request`], asks the
+//! evaluator, and records use and denials.
+
+use super::keys::{KeyRecord, KeyStore};
+use super::policy::{self, Decision};
+use super::usage::Usage;
+use s3s::access::{S3Access, S3AccessContext};
+use s3s::dto::{CopySource, DeleteObjectsInput, PostObjectInput};
+use s3s::path::S3Path;
+use s3s::{S3Error, S3Request, S3Result, s3_error};
+use std::sync::Arc;
+
+pub struct Access {
+    pub keys: Arc<KeyStore>,
+    pub usage: Arc<Usage>,
+}
+
+/// The authorized key, passed from the access check to the operation.
+#[derive(Clone)]
+pub struct AuthorizedKey(pub Arc<KeyRecord>);
+
+impl Access {
+    async fn deny(&self, key: &KeyRecord, bucket: Option<&str>, reason: String) -> S3Error {
+        self.usage.denied(key.credential_id);
+        // A bucket nobody has is missing, not forbidden: that is what clients expect.
+        if let Some(bucket) = bucket
+            && bucket != key.scope.bucket
+            && let Ok(false) = self.keys.bucket_exists(bucket).await
+        {
+            return s3_error!(NoSuchBucket, "The bucket “{bucket}” does not exist.");
+        }
+        s3_error!(AccessDenied, "Access denied: {reason}.")
+    }
+
+    fn key_of<T>(req: &S3Request<T>) -> S3Result<Arc<KeyRecord>> {
+        req.extensions
+            .get::<AuthorizedKey>()
+            .map(|k| k.0.clone())
+            .ok_or_else(|| s3_error!(AccessDenied, "Access denied: the request is not signed."))
+    }
+}
+
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[async_trait::async_trait]
+impl S3Access for Access {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let Some(credentials) = cx.credentials() else {
+            return Err(s3_error!(
+                AccessDenied,
+                "Access denied: sign requests with an access key (AWS Signature Version 4)."
+            ));
+        };
+        let key = self.keys.authenticated(&credentials.access_key).await?;
+        let query = cx.uri().query();
+        let prefix = query_value(query, "prefix");
+        let version_id = query_value(query, "versionId").is_some();
+        let copy_source = match cx.headers().get("x-amz-copy-source") {
+            Some(raw) => {
+                let raw = raw
+                    .to_str()
+                    .map_err(|_| s3_error!(InvalidArgument, "The copy source is not valid text."))?;
+                match CopySource::parse(raw) {
+                    Ok(CopySource::Bucket {
+                        bucket,
+                        key,
+                        version_id,
+                    }) => Some((bucket, key, version_id.is_some())),
+                    Ok(_) => {
+                        return Err(s3_error!(InvalidArgument, "Copy from a bucket of this endpoint."));
+                    }
+                    Err(_) => return Err(s3_error!(InvalidArgument, "The copy source is not bucket/key.")),
+                }
+            }
+            None => None,
+        };
+        let (bucket, object_key) = match cx.s3_path() {
+            S3Path::Root => (None, None),
+            S3Path::Bucket { bucket } => (Some(&**bucket), None),
+            S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
+        };
+        let request = policy::Request {
+            operation: cx.s3_op().name(),
+            bucket,
+            key: object_key,
+            prefix: prefix.as_deref(),
+            version_id,
+            copy_source: copy_source.as_ref().map(|(b, k, v)| (&**b, &**k, *v)),
+        };
+        match policy::evaluate(&key.scope, &request) {
+            Decision::Allow => {
+                self.usage.used(key.credential_id, app::services::now());
+                cx.extensions_mut().insert(AuthorizedKey(key));
+                Ok(())
+            }
+            Decision::Deny(reason) => {
+                let bucket = bucket.map(str::to_string);
+                Err(self.deny(&key, bucket.as_deref(), reason).await)
+            }
+        }
+    }
+
+    async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
+        let key = Self::key_of(req)?;
+        for object in &req.input.delete.objects {
+            let decision =
+                policy::evaluate_batch_key(&key.scope, "DeleteObject", &object.key, object.version_id.is_some());
+            if let Decision::Deny(reason) = decision {
+                return Err(self.deny(&key, None, reason).await);
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
+        let key = Self::key_of(req)?;
+        match policy::evaluate_batch_key(&key.scope, "PutObject", &req.input.key, false) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(reason) => Err(self.deny(&key, None, reason).await),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The S3 endpoint: s3s parses and checks signatures, [`keys`] finds each key's secret
+//! and scope in the credentials table, [`access`] asks [`policy`] whether the request is
+//! allowed, and [`gateway`] passes it on to a backend ([`local`] files or an upstream store).
+
+pub mod access;
+mod forward;
+pub mod gateway;
+pub mod keys;
+pub mod local;
+pub mod policy;
+pub mod usage;
+
+use app::services::secrets::SecretBox;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use s3s::host::{S3Host, VirtualHost};
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3, S3Result};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// The built endpoint and the parts the server keeps running beside it.
+pub struct Endpoint {
+    pub service: S3Service,
+    pub keys: Arc<keys::KeyStore>,
+    pub usage: Arc<usage::Usage>,
+}
+
+pub fn endpoint(
+    db: DatabaseConnection,
+    secrets: Arc<SecretBox>,
+    backend: impl S3,
+    domain: Option<&str>,
+) -> Result<Endpoint, String> {
+    let keys = Arc::new(keys::KeyStore::new(db, secrets));
+    let usage = Arc::new(usage::Usage::default());
+    let mut builder = S3ServiceBuilder::new(gateway::Gateway { backend });
+    builder.set_auth(keys::KeyAuth(keys.clone()));
+    builder.set_access(access::Access {
+        keys: keys.clone(),
+        usage: usage.clone(),
+    });
+    if let Some(domain) = domain {
+        builder.set_host(Host::new(domain)?);
+    }
+    Ok(Endpoint {
+        service: builder.build(),
+        keys,
+        usage,
+    })
+}
+
+/// Virtual-hosted style on `<bucket>.<domain>`; path style on the domain itself and on
+/// any other host name (an IP address, a load balancer's name).
+struct Host {
+    domain: String,
+}
+
+impl Host {
+    fn new(domain: &str) -> Result<Host, String> {
+        let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let valid = !domain.is_empty()
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        if valid {
+            Ok(Host { domain })
+        } else {
+            Err(format!(
+                "“{domain}” is not a domain name: set STOOK_S3_DOMAIN to a name like s3.example.com"
+            ))
+        }
+    }
+}
+
+impl S3Host for Host {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> S3Result<VirtualHost<'a>> {
+        let name = host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        });
+        match name
+            .strip_suffix(self.domain.as_str())
+            .and_then(|b| b.strip_suffix('.'))
+        {
+            Some(bucket) if !bucket.is_empty() => Ok(VirtualHost::new(host).with_bucket(bucket)),
+            _ => Ok(VirtualHost::new(host)),
+        }
+    }
+}
+
+/// Signature Version 2 (`Authorization: AWS …` or `?AWSAccessKeyId=…&Signature=…`).
+fn uses_signature_v2(headers: &HeaderMap, query: Option<&str>) -> bool {
+    let header_v2 = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS "));
+    let query_v2 = query
+        .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "AWSAccessKeyId" || k == "Signature"));
+    header_v2 || query_v2
+}
+
+/// An S3 error document, for the refusals made before s3s sees the request.
+fn s3_error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    );
+    (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+async fn refuse_signature_v2(request: Request<Body>, next: axum::middleware::Next) -> Response {
+    if uses_signature_v2(request.headers(), request.uri().query()) {
+        return s3_error_response(
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "Signature Version 2 is not supported. Please use AWS Signature Version 4 (AWS4-HMAC-SHA256).",
+        );
+    }
+    next.run(request).await
+}
+
+/// The HTTP face of the endpoint.
+pub fn router(service: S3Service) -> axum::Router {
+    let service = axum::error_handling::HandleError::new(service, |err: s3s::HttpError| async move {
+        tracing::error!(error = ?err, "the S3 endpoint could not answer");
+        s3_error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            "Stook could not answer this request.",
+        )
+    });
+    axum::Router::new()
+        .fallback_service(service)
+        .layer(axum::middleware::from_fn(refuse_signature_v2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_v2_is_recognised_in_headers_and_queries() {
+        let mut headers = HeaderMap::new();
+        assert!(!uses_signature_v2(&headers, Some("prefix=a")));
+        assert!(uses_signature_v2(
+            &headers,
+            Some("AWSAccessKeyId=AK&Expires=1&Signature=x")
+        ));
+        headers.insert(header::AUTHORIZATION, "AWS AKID:c2ln".parse().unwrap());
+        assert!(uses_signature_v2(&headers, None));
+        headers.insert(
+            header::AUTHORIZATION,
+            "AWS4-HMAC-SHA256 Credential=AK/…".parse().unwrap(),
+        );
+        assert!(!uses_signature_v2(&headers, None));
+    }
+
+    #[test]
+    fn hosts_under_the_domain_name_a_bucket() {
+        let host = Host::new("s3.example.com").unwrap();
+        let bucket = |h: &'static str| host.parse_host_header(h).unwrap().bucket().map(str::to_string);
+        assert_eq!(bucket("photos.s3.example.com").as_deref(), Some("photos"));
+        assert_eq!(bucket("photos.s3.example.com:9000").as_deref(), Some("photos"));
+        assert_eq!(bucket("s3.example.com"), None);
+        assert_eq!(bucket("127.0.0.1:9000"), None);
+        assert!(Host::new("not a domain").is_err());
+    }
+}
