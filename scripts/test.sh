@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: unit, integration on SQLite and PostgreSQL, CLI, and the browser tests in
-# Chromium. PostgreSQL tests run against STOOK_TEST_POSTGRES_URL (a server where the
+# Every test: unit, integration on SQLite and PostgreSQL, CLI, the browser tests in
+# Chromium, and the S3 endpoint driven by real S3 clients. PostgreSQL tests run against STOOK_TEST_POSTGRES_URL (a server where the
 # user may create databases); a given URL that is unreachable fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +25,7 @@ cargo leptos build
 
 log "browser tests (Chromium)"
 (cd end2end && npx playwright test)
+
+log "S3 endpoint with real clients (boto3, AWS CLI, rclone)"
+(cd end2end/s3 && PATH="$PWD/../../target/s3-clients-venv/bin:$PATH" pytest -q)
 log "all tests passed"

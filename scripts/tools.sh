@@ -40,6 +40,18 @@ ensure_test_tools() {
     log "installing Chromium for the browser tests"
     apt_install chromium
   fi
+  if ! command -v rclone >/dev/null || ! command -v psql >/dev/null; then
+    log "installing rclone and psql for the S3 client tests"
+    apt_install rclone postgresql-client
+  fi
+  # boto3, the AWS CLI and pytest, pinned, in a venv of their own.
+  local venv=target/s3-clients-venv
+  if [ ! -x "$venv/bin/pytest" ] || [ end2end/s3/requirements.txt -nt "$venv/.installed" ]; then
+    log "installing the S3 client test packages (boto3, awscli, pytest)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r end2end/s3/requirements.txt
+    touch "$venv/.installed"
+  fi
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     log "installing the browser-test packages"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

@@ -1,0 +1,174 @@
+"""Starts a real `stook serve` for the S3 client tests, once on SQLite and once on
+PostgreSQL (when STOOK_TEST_POSTGRES_URL is set), and makes keys with the `stook` CLI."""
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parents[2]
+STOOK = Path(os.environ.get("STOOK_BIN", REPO / "target" / "debug" / "stook"))
+CUSTOMER = "s3-tests@stook.test"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"stook exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"stook did not listen on {port} within {seconds} s")
+
+
+class Postgres:
+    """A throwaway database on the server STOOK_TEST_POSTGRES_URL names."""
+
+    def __init__(self, admin_url):
+        self.admin_url = admin_url
+        self.name = "stook_s3_" + uuid.uuid4().hex[:12]
+        self.psql(f"CREATE DATABASE {self.name}")
+        base = admin_url.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.name}"
+
+    def psql(self, sql):
+        subprocess.run(["psql", self.admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+
+    def drop(self):
+        self.psql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+class Stook:
+    def __init__(self, database, s3_domain=None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="stook-s3-")
+        self.data_dir = Path(self.tmp.name)
+        self.postgres = None
+        self.env = dict(os.environ, STOOK_DATA_DIR=str(self.data_dir), RUST_LOG="warn")
+        self.env.pop("STOOK_DATABASE_URL", None)
+        self.env.pop("DATABASE_URL", None)
+        if database == "postgres":
+            self.postgres = Postgres(os.environ["STOOK_TEST_POSTGRES_URL"])
+            self.env["STOOK_DATABASE_URL"] = self.postgres.url
+        self.s3_port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.s3_port}"
+        self.cli("user", "add", "--email", CUSTOMER, "--password", "s3-tests-password")
+        self.cli("region", "add", "--name", "eu-test-1", "--endpoint", self.endpoint)
+        self.master = {}
+        for bucket in ("test-photos", "other-bucket"):
+            added = self.cli("bucket", "add", "--owner", CUSTOMER, "--region", "eu-test-1", "--name", bucket)
+            self.master[bucket] = (added["master_key"]["access_key_id"], added["master_key"]["secret_key"])
+        # The panel needs built assets to start; these tests only use the S3 endpoint.
+        site = self.data_dir / "site"
+        (site / "pkg").mkdir(parents=True)
+        (site / "pkg" / "stook.js").write_text("")
+        env = dict(
+            self.env,
+            STOOK_LISTEN=f"127.0.0.1:{free_port()}",
+            STOOK_S3_LISTEN=f"127.0.0.1:{self.s3_port}",
+            STOOK_SITE_ROOT=str(site),
+            STOOK_SECURE_COOKIES="false",
+            STOOK_ADMIN_PASSWORD="s3-tests-admin-password",
+        )
+        if s3_domain:
+            env["STOOK_S3_DOMAIN"] = s3_domain
+        self.log = open(self.data_dir / "stook.log", "w")
+        self.process = subprocess.Popen([str(STOOK), "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_port(self.s3_port, self.process)
+
+    def cli(self, *args):
+        done = subprocess.run(
+            [str(STOOK), "--json", *args], env=self.env, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"stook {' '.join(args)} failed: {done.stderr}")
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def key(self, actions, path=None, bucket="test-photos"):
+        """A new scoped key: (access key id, secret)."""
+        args = ["credential", "create", "--bucket", bucket, "--name", "key-" + uuid.uuid4().hex[:10]]
+        args += ["--actions", actions]
+        if path:
+            args += ["--path", path]
+        made = self.cli(*args)
+        return made["credential"]["access_key_id"], made["secret_key"]
+
+    def credential(self, access_key_id):
+        return next(c for c in self.cli("credential", "list") if c["access_key_id"] == access_key_id)
+
+    def client(self, key, **config):
+        access_key_id, secret = key
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret,
+            region_name="us-east-1",
+            config=Config(**{
+                "s3": {"addressing_style": "path"},
+                "retries": {"max_attempts": 1},
+                # boto3 presigns with Signature Version 2 unless told otherwise.
+                "signature_version": "s3v4",
+                **config,
+            }),
+        )
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        if self.postgres:
+            self.postgres.drop()
+        self.tmp.cleanup()
+
+
+def databases():
+    found = ["sqlite"]
+    if os.environ.get("STOOK_TEST_POSTGRES_URL"):
+        found.append("postgres")
+    return found
+
+
+@pytest.fixture(scope="session", params=databases())
+def stook(request):
+    server = Stook(request.param)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def master(stook):
+    return stook.client(stook.master["test-photos"])
+
+
+def error_code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def error_message(excinfo):
+    return excinfo.value.response["Error"].get("Message", "")
+
+
+def url_with(url, **changes):
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(**changes))
