@@ -1,7 +1,7 @@
 //! Authorization for the S3 endpoint: one table from S3 operation to catalog action, and
 //! one pure evaluator over it. No I/O here, so every decision is unit-tested.
 
-use app::catalog::{self, ActionSet, Scope};
+use app::catalog::{ActionSet, Scope};
 
 /// What an operation's credential path applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,7 +316,7 @@ pub fn catalog_scope(target: Target) -> Option<Scope> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::catalog::{ACTIONS, Preset};
+    use app::catalog::{self, ACTIONS, Preset};
     use std::collections::BTreeSet;
 
     fn scope(path: Option<&str>, actions: &str) -> KeyScope {
