@@ -141,7 +141,31 @@ async fn s3_endpoint(global: &GlobalOptions, options: &ServeOptions, state: &App
                 .map_err(|e| format!("could not use {} for objects: {e}", root.display()))?;
             s3::endpoint(state.db.clone(), state.secrets.clone(), local, domain)?
         }
-        S3Backend::Proxy => return Err("the proxy backend is not available yet".into()),
+        S3Backend::Proxy => {
+            let missing = |name: &str| format!("the proxy backend needs {name}");
+            let upstream = s3::proxy::Upstream {
+                url: options
+                    .s3_upstream_url
+                    .as_deref()
+                    .ok_or_else(|| missing("STOOK_S3_UPSTREAM_URL"))?,
+                region: &options.s3_upstream_region,
+                access_key_id: options
+                    .s3_upstream_access_key_id
+                    .as_deref()
+                    .ok_or_else(|| missing("STOOK_S3_UPSTREAM_ACCESS_KEY_ID"))?,
+                secret_access_key: options
+                    .s3_upstream_secret_access_key
+                    .as_deref()
+                    .ok_or_else(|| missing("STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY"))?,
+            };
+            println!("S3 backend: proxy to {}", upstream.url);
+            s3::endpoint(
+                state.db.clone(),
+                state.secrets.clone(),
+                s3::proxy::proxy(upstream)?,
+                domain,
+            )?
+        }
     };
     s3::usage::spawn_flusher(endpoint.usage.clone(), state.db.clone());
     Ok(s3::router(endpoint.service))

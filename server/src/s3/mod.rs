@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod keys;
 pub mod local;
 pub mod policy;
+pub mod proxy;
 pub mod usage;
 
 use app::services::secrets::SecretBox;

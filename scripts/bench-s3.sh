@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Prints the S3 endpoint's performance figures: the authorization decision per request,
+# and 4 KiB GET throughput with a scoped key as a share of the same backend with no key
+# checks (both measured in one run, load from wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/tools.sh
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  apt_install wrk
+fi
+log "S3 endpoint (release build)"
+cargo run --release --quiet -p server --example bench_s3

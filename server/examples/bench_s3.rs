@@ -1,0 +1,199 @@
+//! Measures the S3 endpoint: the authorization decision (signature check, key lookup with
+//! a warm cache, policy) per request, and 4 KiB GET throughput through Stook with a scoped
+//! key against the same local backend served with no key checks, side by side in one run.
+//! Run by `scripts/bench-s3.sh` in a release build; the load comes from `wrk`.
+
+use app::domain::Role;
+use app::services::audit::Actor;
+use app::services::credentials::{self, CreateCredential};
+use app::services::secrets::SecretBox;
+use app::services::{AppState, buckets, regions, users};
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::presigning::PresigningConfig;
+use s3s::dto::{GetObjectInput, GetObjectOutput};
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3, S3Request, S3Response, S3Result};
+use server::s3;
+use std::time::{Duration, Instant};
+
+const BUCKET: &str = "bench-bucket";
+const KEY: &str = "bench/object.bin";
+const CALLS: usize = 20_000;
+const ROUNDS: usize = 3;
+const SECONDS_PER_RUN: u32 = 5;
+
+/// A backend that answers at once, so only Stook's own work is timed.
+struct Instant0;
+
+#[async_trait::async_trait]
+impl S3 for Instant0 {
+    async fn get_object(&self, _req: S3Request<GetObjectInput>) -> S3Result<S3Response<GetObjectOutput>> {
+        Ok(S3Response::new(GetObjectOutput::default()))
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Median wall time of one request through `service`, in microseconds.
+async fn per_call_micros(service: &S3Service, host: &str, path_and_query: &str) -> f64 {
+    let request = || {
+        axum::http::Request::builder()
+            .uri(path_and_query)
+            .header("host", host)
+            .body(s3s::Body::empty())
+            .unwrap()
+    };
+    for _ in 0..1_000 {
+        let response = service.call(request()).await.expect("answer");
+        assert!(response.status().is_success(), "warm-up got {}", response.status());
+    }
+    let mut samples = Vec::with_capacity(CALLS);
+    for _ in 0..CALLS {
+        let started = Instant::now();
+        let response = service.call(request()).await.expect("answer");
+        samples.push(started.elapsed().as_secs_f64() * 1e6);
+        assert!(response.status().is_success());
+    }
+    median(samples)
+}
+
+async fn serve(router: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// Requests per second that `wrk` gets from `url`.
+async fn wrk(url: String) -> f64 {
+    let target = url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("wrk")
+            .args(["-t1", "-c16", &format!("-d{SECONDS_PER_RUN}s"), &target])
+            .output()
+            .expect("wrk (apt-get install wrk)")
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("Non-2xx"),
+        "wrk saw errors from {}:\n{text}",
+        url.split('?').next().unwrap_or("")
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{text}"))
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("stook-bench-s3-{}", std::process::id()));
+    let objects = dir.join("objects");
+    std::fs::create_dir_all(objects.join(BUCKET).join("bench")).unwrap();
+    std::fs::write(objects.join(BUCKET).join(KEY), vec![7u8; 4096]).unwrap();
+
+    let db = app::services::connect("sqlite::memory:")
+        .await
+        .expect("SQLite in memory");
+    let state = AppState::new(db, SecretBox::new(&[9; 32]));
+    let op = Actor::operator();
+    regions::add_region(&state.db, &op, "eu-west-1", "http://127.0.0.1:9000")
+        .await
+        .unwrap();
+    users::create_user(
+        &state.db,
+        &op,
+        "bench@example.com",
+        "a long enough password",
+        Role::Customer,
+    )
+    .await
+    .unwrap();
+    let (bucket, _) = buckets::add_bucket(&state.db, &state.secrets, &op, "bench@example.com", "eu-west-1", BUCKET)
+        .await
+        .unwrap();
+    let input = CreateCredential {
+        bucket_id: bucket.id,
+        name: "bench",
+        path: "bench/",
+        actions: "read-only",
+        expires_at: None,
+    };
+    let (_, key) = credentials::create_credential(&state.db, &state.secrets, &op, None, input)
+        .await
+        .unwrap();
+
+    let keyed = s3::endpoint(
+        state.db.clone(),
+        state.secrets.clone(),
+        s3::local::Local::new(objects.clone()).unwrap(),
+        None,
+    )
+    .unwrap();
+    let open = S3ServiceBuilder::new(s3::local::Local::new(objects.clone()).unwrap()).build();
+    let keyed_addr = serve(s3::router(keyed.service.clone())).await;
+    let open_addr = serve(s3::router(open)).await;
+
+    // A presigned GET: every request carries a full Signature V4 check.
+    let host = keyed_addr.to_string();
+    let client = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(format!("http://{host}"))
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                &key.access_key_id,
+                &key.secret_key,
+                None,
+                None,
+                "bench",
+            ))
+            .force_path_style(true)
+            .build(),
+    );
+    let presigned = client
+        .get_object()
+        .bucket(BUCKET)
+        .key(KEY)
+        .presigned(PresigningConfig::expires_in(Duration::from_secs(3600)).unwrap())
+        .await
+        .unwrap();
+    let signed_url = presigned.uri().to_string();
+    let path_and_query = signed_url.trim_start_matches(&format!("http://{host}")).to_string();
+
+    // 1. The decision: the same presigned request through s3s with and without Stook's
+    //    checks, over a backend that answers at once.
+    let checked = s3::endpoint(state.db.clone(), state.secrets.clone(), Instant0, None).unwrap();
+    let unchecked = S3ServiceBuilder::new(Instant0).build();
+    let with_checks = per_call_micros(&checked.service, &host, &path_and_query).await;
+    let without = per_call_micros(&unchecked, &host, &format!("/{BUCKET}/{KEY}")).await;
+    let decision = with_checks - without;
+    println!(
+        "authorization decision (signature + warm key cache + policy): {decision:.1} µs median \
+         ({with_checks:.1} µs per request with checks, {without:.1} µs without; target < 20 µs: {})",
+        if decision < 20.0 { "met" } else { "MISSED" }
+    );
+
+    // 2. Throughput, alternating the two servers so drift hits both alike.
+    let open_url = format!("http://{open_addr}/{BUCKET}/{KEY}");
+    let (mut keyed_rates, mut open_rates) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        keyed_rates.push(wrk(signed_url.clone()).await);
+        open_rates.push(wrk(open_url.clone()).await);
+    }
+    let (keyed_rps, open_rps) = (median(keyed_rates), median(open_rates));
+    let ratio = keyed_rps / open_rps;
+    println!(
+        "4 KiB GET: {keyed_rps:.0} req/s with a scoped key, {open_rps:.0} req/s with no key checks \
+         (median of {ROUNDS} × {SECONDS_PER_RUN} s runs each); ratio {:.0} % (target >= 80 %: {})",
+        ratio * 100.0,
+        if ratio >= 0.8 { "met" } else { "MISSED" }
+    );
+    let _ = keyed.usage.flush(&state.db).await;
+    std::fs::remove_dir_all(&dir).ok();
+}
