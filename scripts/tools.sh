@@ -2,6 +2,7 @@
 # Sourced by scripts/run.sh and scripts/test.sh.
 
 CARGO_LEPTOS_VERSION=0.3.10
+GARAGE_VERSION=2.5.0
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -43,6 +44,11 @@ ensure_test_tools() {
   if ! command -v rclone >/dev/null || ! command -v psql >/dev/null; then
     log "installing rclone and psql for the S3 client tests"
     apt_install rclone postgresql-client
+  fi
+  # The upstream S3 engine for the proxy backend's tests.
+  if ! garage --version 2>/dev/null | grep -q ":$GARAGE_VERSION "; then
+    log "installing Garage $GARAGE_VERSION (about 8 minutes, once)"
+    cargo install garage --version "$GARAGE_VERSION" --locked
   fi
   # boto3, the AWS CLI and pytest, pinned, in a venv of their own.
   local venv=target/s3-clients-venv

@@ -3,6 +3,8 @@ PostgreSQL (when STOOK_TEST_POSTGRES_URL is set), and makes keys with the `stook
 
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -18,6 +20,7 @@ from botocore.config import Config
 REPO = Path(__file__).resolve().parents[2]
 STOOK = Path(os.environ.get("STOOK_BIN", REPO / "target" / "debug" / "stook"))
 CUSTOMER = "s3-tests@stook.test"
+BUCKETS = ("test-photos", "other-bucket")
 
 
 def free_port():
@@ -56,8 +59,69 @@ class Postgres:
         self.psql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
 
 
+class Garage:
+    """A one-node Garage on loopback: the upstream store for the proxy backend."""
+
+    REGION = "garage"
+
+    def __init__(self, buckets):
+        self.tmp = tempfile.TemporaryDirectory(prefix="stook-garage-")
+        root = Path(self.tmp.name)
+        self.s3_port, rpc_port, admin_port = free_port(), free_port(), free_port()
+        self.config = root / "garage.toml"
+        self.config.write_text(f"""
+metadata_dir = "{root}/meta"
+data_dir = "{root}/data"
+db_engine = "sqlite"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:{rpc_port}"
+rpc_public_addr = "127.0.0.1:{rpc_port}"
+rpc_secret = "{os.urandom(32).hex()}"
+
+[s3_api]
+s3_region = "{self.REGION}"
+api_bind_addr = "127.0.0.1:{self.s3_port}"
+
+[admin]
+api_bind_addr = "127.0.0.1:{admin_port}"
+""")
+        self.log = open(root / "garage.log", "w")
+        self.process = subprocess.Popen(
+            ["garage", "-c", str(self.config), "server"], stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, RUST_LOG="warn"),
+        )
+        wait_for_port(self.s3_port, self.process)
+        node = self.garage("node", "id", "-q").split("@")[0]
+        self.garage("layout", "assign", "-z", "dc1", "-c", "1G", node)
+        self.garage("layout", "apply", "--version", "1")
+        created = self.garage("key", "create", "stook-operator")
+        self.access_key_id = re.search(r"Key ID:\s*(\S+)", created).group(1)
+        self.secret_access_key = re.search(r"Secret key:\s*(\S+)", created).group(1)
+        for bucket in buckets:
+            self.garage("bucket", "create", bucket)
+            self.garage("bucket", "allow", "--read", "--write", "--owner", bucket, "--key", "stook-operator")
+        self.url = f"http://127.0.0.1:{self.s3_port}"
+
+    def garage(self, *args):
+        deadline = time.time() + 30
+        while True:
+            done = subprocess.run(["garage", "-c", str(self.config), *args], capture_output=True, text=True)
+            if done.returncode == 0:
+                return done.stdout
+            # Right after start the node may not answer RPC yet.
+            if time.time() > deadline:
+                raise RuntimeError(f"garage {' '.join(args)} failed: {done.stderr}")
+            time.sleep(0.5)
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+        self.log.close()
+        self.tmp.cleanup()
+
+
 class Stook:
-    def __init__(self, database, s3_domain=None):
+    def __init__(self, database, s3_domain=None, upstream=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="stook-s3-")
         self.data_dir = Path(self.tmp.name)
         self.postgres = None
@@ -72,7 +136,7 @@ class Stook:
         self.cli("user", "add", "--email", CUSTOMER, "--password", "s3-tests-password")
         self.cli("region", "add", "--name", "eu-test-1", "--endpoint", self.endpoint)
         self.master = {}
-        for bucket in ("test-photos", "other-bucket"):
+        for bucket in BUCKETS:
             added = self.cli("bucket", "add", "--owner", CUSTOMER, "--region", "eu-test-1", "--name", bucket)
             self.master[bucket] = (added["master_key"]["access_key_id"], added["master_key"]["secret_key"])
         # The panel needs built assets to start; these tests only use the S3 endpoint.
@@ -89,6 +153,15 @@ class Stook:
         )
         if s3_domain:
             env["STOOK_S3_DOMAIN"] = s3_domain
+        self.backend = "proxy" if upstream else "local"
+        if upstream:
+            env.update(
+                STOOK_S3_BACKEND="proxy",
+                STOOK_S3_UPSTREAM_URL=upstream.url,
+                STOOK_S3_UPSTREAM_REGION=upstream.REGION,
+                STOOK_S3_UPSTREAM_ACCESS_KEY_ID=upstream.access_key_id,
+                STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY=upstream.secret_access_key,
+            )
         self.log = open(self.data_dir / "stook.log", "w")
         self.process = subprocess.Popen([str(STOOK), "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for_port(self.s3_port, self.process)
@@ -142,18 +215,41 @@ class Stook:
         self.tmp.cleanup()
 
 
-def databases():
+
+def setups():
+    """Local backend on SQLite (and PostgreSQL when configured), and the proxy to Garage."""
     found = ["sqlite"]
     if os.environ.get("STOOK_TEST_POSTGRES_URL"):
         found.append("postgres")
+    found.append("garage")
     return found
 
 
-@pytest.fixture(scope="session", params=databases())
+@pytest.fixture(scope="session", params=setups())
 def stook(request):
-    server = Stook(request.param)
-    yield server
-    server.stop()
+    if request.param == "garage":
+        if not shutil.which("garage"):
+            pytest.fail("garage is not installed: scripts/test.sh installs it (cargo install garage --version 2.5.0)")
+        upstream = Garage(BUCKETS)
+        try:
+            server = Stook("sqlite", upstream=upstream)
+        except Exception:
+            upstream.stop()
+            raise
+        yield server
+        server.stop()
+        upstream.stop()
+    else:
+        server = Stook(request.param)
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def local_only(stook):
+    """For behaviour Stook's local backend provides itself (an upstream answers for its own)."""
+    if stook.backend != "local":
+        pytest.skip("the upstream store answers this, not Stook")
 
 
 @pytest.fixture(scope="session")

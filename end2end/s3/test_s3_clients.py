@@ -204,8 +204,6 @@ def test_listings_behave_as_clients_expect(stook):
     assert [p["Prefix"] for p in grouped["CommonPrefixes"]] == ["list/sub/"]
     v1 = s3.list_objects(Bucket="test-photos", Prefix="list/", Delimiter="")
     assert keys_of(v1) == ["list/a.txt", "list/sub/b.txt"]
-    versions = s3.list_object_versions(Bucket="test-photos", Prefix="photos/")
-    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in versions["Versions"]] == [("photos/a.jpg", "null", True)]
     etag = s3.head_object(Bucket="test-photos", Key="photos/a.jpg")["ETag"]
     with pytest.raises(ClientError) as unchanged:
         s3.get_object(Bucket="test-photos", Key="photos/a.jpg", IfNoneMatch=etag)
@@ -214,6 +212,15 @@ def test_listings_behave_as_clients_expect(stook):
         s3.get_object(Bucket="test-photos", Key="photos/a.jpg", IfMatch='"0000"')
     assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
     assert s3.get_object(Bucket="test-photos", Key="photos/a.jpg", IfMatch=etag)["Body"].read() == b"photo a"
+
+
+def test_unversioned_buckets_list_null_versions(stook, local_only):
+    s3 = stook.client(stook.key("read-only", path="photos/"))
+    versions = s3.list_object_versions(Bucket="test-photos", Prefix="photos/")
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in versions["Versions"]] == [("photos/a.jpg", "null", True)]
+    with pytest.raises(ClientError) as denied:
+        s3.list_object_versions(Bucket="test-photos", Prefix="docs/")
+    assert error_code(denied) == "AccessDenied"
 
 
 def test_last_used_and_denied_requests_reach_the_panel(stook):

@@ -8,9 +8,11 @@ use std::path::PathBuf;
 #[command(
     name = "stook",
     version,
-    about = "Stook: a control panel for scoped S3 access keys, and the operator's command line.",
+    about = "Stook: a control panel for scoped S3 access keys, the S3 endpoint that honours them, \
+             and the operator's command line.",
     long_about = "Stook: a control panel where customers create S3 access keys scoped to one bucket, \
-                  an optional folder and chosen S3 actions, and admins revoke them.\n\n\
+                  an optional folder and chosen S3 actions, and admins revoke them; and an S3 endpoint \
+                  where those keys work at once and stop when revoked.\n\n\
                   Without a command, `stook` runs `stook serve`. Every flag can also be given by the \
                   environment variable shown beside it."
 )]
@@ -28,7 +30,7 @@ pub struct GlobalOptions {
     #[arg(long, env = "STOOK_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// Directory for the SQLite database and the master key file
+    /// Directory for the SQLite database, the master key file and (local backend) the objects
     #[arg(long, env = "STOOK_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
@@ -63,7 +65,7 @@ impl GlobalOptions {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the panel (the default command)
+    /// Run the panel and the S3 endpoint (the default command)
     Serve(ServeOptions),
     /// Manage users
     #[command(subcommand)]

@@ -54,7 +54,7 @@ impl std::fmt::Debug for KeyRecord {
 pub struct KeyStore {
     db: DatabaseConnection,
     secrets: Arc<SecretBox>,
-    cache: RwLock<HashMap<String, (Instant, Arc<KeyRecord>)>>,
+    cache: RwLock<HashMap<String, (Instant, Option<Arc<KeyRecord>>)>>,
 }
 
 impl KeyStore {
@@ -66,28 +66,22 @@ impl KeyStore {
         }
     }
 
-    /// The key with this id, or `None` when no credential has it.
+    /// The key with this id, or `None` when no credential has it. Misses are cached
+    /// too, so requests with made-up key ids do not each cost a database query.
     pub async fn get(&self, access_key_id: &str) -> Result<Option<Arc<KeyRecord>>, DbErr> {
         if let Some((fetched, record)) = self.cache.read().unwrap_or_else(|e| e.into_inner()).get(access_key_id)
             && fetched.elapsed() < KEY_CACHE_TTL
         {
-            return Ok(Some(record.clone()));
+            return Ok(record.clone());
         }
-        let Some(record) = self.load(access_key_id).await? else {
-            self.cache
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(access_key_id);
-            return Ok(None);
-        };
-        let record = Arc::new(record);
+        let record = self.load(access_key_id).await?.map(Arc::new);
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         // Drop stale entries now and then so keys that stopped calling do not pile up.
         if cache.len() > 10_000 {
             cache.retain(|_, (fetched, _)| fetched.elapsed() < KEY_CACHE_TTL);
         }
         cache.insert(access_key_id.to_string(), (Instant::now(), record.clone()));
-        Ok(Some(record))
+        Ok(record)
     }
 
     async fn load(&self, access_key_id: &str) -> Result<Option<KeyRecord>, DbErr> {

@@ -2,7 +2,9 @@
 //! S3-compatible store (MinIO, Ceph RGW, Garage, AWS), signed with the operator's key.
 //! Bucket names are the same on both sides.
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::config::{
+    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+};
 
 pub struct Upstream<'a> {
     pub url: &'a str,
@@ -31,6 +33,10 @@ pub fn proxy(upstream: Upstream<'_>) -> Result<s3s_aws::Proxy, String> {
         ))
         // Not every store has wildcard DNS for virtual-hosted buckets; all take path style.
         .force_path_style(true)
+        // Pass on the checksums the client sent, add none: the SDK's own default would
+        // re-sign bodies as aws-chunked with a trailer, which not every store accepts.
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
         .build();
     Ok(s3s_aws::Proxy::from(aws_sdk_s3::Client::from_conf(config)))
 }
