@@ -101,6 +101,17 @@ def test_a_key_never_reaches_another_bucket(stook):
     assert error_code(missing) == "NoSuchBucket"
 
 
+def test_a_denied_upload_leaves_the_client_working(stook):
+    # boto3 sends uploads with `Expect: 100-continue`; a refusal before the body is read
+    # must not leave the body on a connection the next request reuses.
+    s3 = stook.client(stook.key("read-only"))
+    for _ in range(50):
+        with pytest.raises(ClientError) as denied:
+            s3.put_object(Bucket="test-photos", Key="photos/no.jpg", Body=b"x")
+        assert error_code(denied) == "AccessDenied"
+        assert "Contents" in s3.list_objects_v2(Bucket="test-photos", Prefix="photos/")
+
+
 def test_master_key_does_everything_in_its_bucket_and_nothing_elsewhere(stook):
     s3 = stook.client(stook.master["test-photos"])
     s3.put_object(Bucket="test-photos", Key="m/one.txt", Body=b"1", ContentType="text/plain", Metadata={"owner": "ann"})

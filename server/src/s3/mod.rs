@@ -124,6 +124,25 @@ async fn refuse_signature_v2(request: Request<Body>, next: axum::middleware::Nex
     next.run(request).await
 }
 
+/// A refusal sent before the request body was read (an upload denied, say) closes the
+/// connection: with `Expect: 100-continue` the client may or may not send the body
+/// after all, and reusing the connection would read its bytes as the next request.
+async fn close_after_unread_bodies(request: Request<Body>, next: axum::middleware::Next) -> Response {
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v != "0");
+    let mut response = next.run(request).await;
+    if has_body && (response.status().is_client_error() || response.status().is_server_error()) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    }
+    response
+}
+
 /// The HTTP face of the endpoint.
 pub fn router(service: S3Service) -> axum::Router {
     let service = axum::error_handling::HandleError::new(service, |err: s3s::HttpError| async move {
@@ -137,6 +156,7 @@ pub fn router(service: S3Service) -> axum::Router {
     axum::Router::new()
         .fallback_service(service)
         .layer(axum::middleware::from_fn(refuse_signature_v2))
+        .layer(axum::middleware::from_fn(close_after_unread_bodies))
 }
 
 #[cfg(test)]
