@@ -7,6 +7,9 @@ import { join } from 'node:path';
 const dataDir = mkdtempSync(join(tmpdir(), 'stook-e2e-'));
 const port = Number(process.env.STOOK_E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
+const s3Port = Number(process.env.STOOK_E2E_S3_PORT ?? 9100);
+// The S3 endpoint of the server under test, for tests that use a key made in the panel.
+process.env.STOOK_E2E_S3_URL = `http://127.0.0.1:${s3Port}`;
 
 const launchOptions = {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -37,7 +40,7 @@ export default defineConfig({
     env: {
       STOOK_DATA_DIR: dataDir,
       STOOK_LISTEN: `127.0.0.1:${port}`,
-      STOOK_S3_LISTEN: '127.0.0.1:9100',
+      STOOK_S3_LISTEN: `127.0.0.1:${s3Port}`,
       STOOK_SITE_ROOT: '../target/site',
       STOOK_SECURE_COOKIES: 'false',
       STOOK_ADMIN_EMAIL: 'admin@stook.test',

@@ -144,6 +144,30 @@ def test_presigned_get_works_and_expired_or_tampered_ones_are_refused(stook):
     assert refused.value.code == 403
 
 
+def post_form(url, fields, content):
+    boundary = "stook-test-boundary"
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
+                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url, data=body, method="POST")
+    request.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+    return urllib.request.urlopen(request)
+
+
+def test_browser_post_upload_checks_the_key_in_the_form(stook):
+    key = stook.key("read-write", path="photos/")
+    s3 = stook.client(key)
+    allowed = s3.generate_presigned_post("test-photos", "photos/posted.txt", ExpiresIn=60)
+    assert post_form(allowed["url"], allowed["fields"], b"posted").status in (200, 204)
+    assert s3.get_object(Bucket="test-photos", Key="photos/posted.txt")["Body"].read() == b"posted"
+    outside = s3.generate_presigned_post("test-photos", "docs/posted.txt", ExpiresIn=60)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post_form(outside["url"], outside["fields"], b"nope")
+    assert refused.value.code == 403
+    assert b"outside" in refused.value.read()
+
+
 def test_multipart_upload_of_12_mib_round_trips(stook, tmp_path):
     s3 = stook.client(stook.key("read-write", path="big/"))
     data = os.urandom(12 * MiB)

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 const BUCKET: &str = "bench-bucket";
 const KEY: &str = "bench/object.bin";
 const CALLS: usize = 20_000;
-const ROUNDS: usize = 3;
-const SECONDS_PER_RUN: u32 = 5;
+const ROUNDS: usize = 5;
+const SECONDS_PER_RUN: u32 = 4;
 
 /// A backend that answers at once, so only Stook's own work is timed.
 struct Instant0;
@@ -37,32 +37,45 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Median wall time of one request through `service`, in microseconds.
-async fn per_call_micros(service: &S3Service, host: &str, path_and_query: &str) -> f64 {
-    let request = || {
+/// Median wall time of one request through each service, in microseconds. Calls
+/// alternate between the two so that caches and clock drift treat both alike.
+async fn paired_micros(checked: (&S3Service, &str), unchecked: (&S3Service, &str), host: &str) -> (f64, f64) {
+    let request = |path_and_query: &str| {
         axum::http::Request::builder()
             .uri(path_and_query)
             .header("host", host)
             .body(s3s::Body::empty())
             .unwrap()
     };
+    let time = |service: &S3Service, path_and_query: &str| {
+        let request = request(path_and_query);
+        let service = service.clone();
+        async move {
+            let started = Instant::now();
+            let response = service.call(request).await.expect("answer");
+            let elapsed = started.elapsed().as_secs_f64() * 1e6;
+            assert!(response.status().is_success(), "got {}", response.status());
+            elapsed
+        }
+    };
     for _ in 0..1_000 {
-        let response = service.call(request()).await.expect("answer");
-        assert!(response.status().is_success(), "warm-up got {}", response.status());
+        time(checked.0, checked.1).await;
+        time(unchecked.0, unchecked.1).await;
     }
-    let mut samples = Vec::with_capacity(CALLS);
+    let (mut with, mut without) = (Vec::with_capacity(CALLS), Vec::with_capacity(CALLS));
     for _ in 0..CALLS {
-        let started = Instant::now();
-        let response = service.call(request()).await.expect("answer");
-        samples.push(started.elapsed().as_secs_f64() * 1e6);
-        assert!(response.status().is_success());
+        with.push(time(checked.0, checked.1).await);
+        without.push(time(unchecked.0, unchecked.1).await);
     }
-    median(samples)
+    (median(with), median(without))
 }
 
 async fn serve(router: axum::Router) -> std::net::SocketAddr {
+    use axum::serve::ListenerExt as _;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // As `stook serve` does.
+    let listener = listener.tap_io(|tcp| tcp.set_nodelay(true).unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     addr
 }
@@ -94,8 +107,6 @@ async fn wrk(url: String) -> f64 {
 async fn main() {
     let dir = std::env::temp_dir().join(format!("stook-bench-s3-{}", std::process::id()));
     let objects = dir.join("objects");
-    std::fs::create_dir_all(objects.join(BUCKET).join("bench")).unwrap();
-    std::fs::write(objects.join(BUCKET).join(KEY), vec![7u8; 4096]).unwrap();
 
     let db = app::services::connect("sqlite::memory:")
         .await
@@ -114,9 +125,10 @@ async fn main() {
     )
     .await
     .unwrap();
-    let (bucket, _) = buckets::add_bucket(&state.db, &state.secrets, &op, "bench@example.com", "eu-west-1", BUCKET)
-        .await
-        .unwrap();
+    let (bucket, master) =
+        buckets::add_bucket(&state.db, &state.secrets, &op, "bench@example.com", "eu-west-1", BUCKET)
+            .await
+            .unwrap();
     let input = CreateCredential {
         bucket_id: bucket.id,
         name: "bench",
@@ -139,24 +151,29 @@ async fn main() {
     let keyed_addr = serve(s3::router(keyed.service.clone())).await;
     let open_addr = serve(s3::router(open)).await;
 
-    // A presigned GET: every request carries a full Signature V4 check.
     let host = keyed_addr.to_string();
-    let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(format!("http://{host}"))
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                &key.access_key_id,
-                &key.secret_key,
-                None,
-                None,
-                "bench",
-            ))
-            .force_path_style(true)
-            .build(),
-    );
-    let presigned = client
+    let client = |access_key_id: &str, secret: &str| {
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .endpoint_url(format!("http://{host}"))
+                .region(Region::new("us-east-1"))
+                .credentials_provider(Credentials::new(access_key_id, secret, None, None, "bench"))
+                .force_path_style(true)
+                .build(),
+        )
+    };
+    // Uploaded through the endpoint, as a client would, so the backend keeps its ETag.
+    client(&master.access_key_id, &master.secret_key)
+        .put_object()
+        .bucket(BUCKET)
+        .key(KEY)
+        .body(vec![7u8; 4096].into())
+        .send()
+        .await
+        .expect("upload the 4 KiB object");
+    // A presigned GET: every request carries a full Signature V4 check.
+    let presigned = client(&key.access_key_id, &key.secret_key)
         .get_object()
         .bucket(BUCKET)
         .key(KEY)
@@ -170,14 +187,21 @@ async fn main() {
     //    checks, over a backend that answers at once.
     let checked = s3::endpoint(state.db.clone(), state.secrets.clone(), Instant0, None).unwrap();
     let unchecked = S3ServiceBuilder::new(Instant0).build();
-    let with_checks = per_call_micros(&checked.service, &host, &path_and_query).await;
-    let without = per_call_micros(&unchecked, &host, &format!("/{BUCKET}/{KEY}")).await;
+    let open_path = format!("/{BUCKET}/{KEY}");
+    let (with_checks, without) =
+        paired_micros((&checked.service, &path_and_query), (&unchecked, &open_path), &host).await;
     let decision = with_checks - without;
     println!(
         "authorization decision (signature + warm key cache + policy): {decision:.1} µs median \
          ({with_checks:.1} µs per request with checks, {without:.1} µs without; target < 20 µs: {})",
         if decision < 20.0 { "met" } else { "MISSED" }
     );
+
+    // The same with the local backend, still in process (no sockets, no load generator).
+    let open_service = S3ServiceBuilder::new(s3::local::Local::new(objects.clone()).unwrap()).build();
+    let (keyed_local, open_local) =
+        paired_micros((&keyed.service, &path_and_query), (&open_service, &open_path), &host).await;
+    println!("4 KiB GET in process: {keyed_local:.1} µs with a scoped key, {open_local:.1} µs with no key checks");
 
     // 2. Throughput, alternating the two servers so drift hits both alike.
     let open_url = format!("http://{open_addr}/{BUCKET}/{KEY}");
@@ -186,6 +210,7 @@ async fn main() {
         keyed_rates.push(wrk(signed_url.clone()).await);
         open_rates.push(wrk(open_url.clone()).await);
     }
+    println!("  runs with a scoped key: {keyed_rates:.0?} req/s; with no key checks: {open_rates:.0?} req/s");
     let (keyed_rps, open_rps) = (median(keyed_rates), median(open_rates));
     let ratio = keyed_rps / open_rps;
     println!(

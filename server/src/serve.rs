@@ -7,6 +7,7 @@ use crate::session_store::SeaOrmSessionStore;
 use crate::web::{self, WebConfig};
 use app::services::secrets::SecretBox;
 use app::services::{AppState, demo, users};
+use axum::serve::ListenerExt as _;
 use leptos::prelude::LeptosOptions;
 use std::path::{Path, PathBuf};
 use tower_sessions::ExpiredDeletion as _;
@@ -117,6 +118,10 @@ pub async fn run(
     tracing::info!(site_root = %site_root.display(), data_dir = %global.data_dir.display(), "site assets");
     println!("Stook panel on http://{}", options.listen);
     println!("S3 endpoint on http://{}", options.s3_listen);
+    // Small responses go out in more than one write: without TCP_NODELAY, Nagle's
+    // algorithm and the client's delayed ACK hold each one back by up to 40 ms.
+    let listener = listener.tap_io(no_delay);
+    let s3_listener = s3_listener.tap_io(no_delay);
     let panel = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -125,6 +130,12 @@ pub async fn run(
     let s3 = axum::serve(s3_listener, s3_router).with_graceful_shutdown(shutdown_signal());
     tokio::try_join!(panel.into_future(), s3.into_future()).map_err(|e| format!("the server stopped: {e}"))?;
     Ok(())
+}
+
+fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "could not set TCP_NODELAY");
+    }
 }
 
 async fn shutdown_signal() {

@@ -117,7 +117,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             <dt>"Created"</dt>
             <dd>{format_utc(c.created_at)}</dd>
             <dt>"Last used"</dt>
-            <dd>{c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into())}</dd>
+            <dd data-testid="last-used">{c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into())}</dd>
             <dt>"Denied requests"</dt>
             <dd data-testid="denied-requests">{c.denied_requests}</dd>
         </dl>
