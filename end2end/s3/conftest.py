@@ -126,6 +126,8 @@ class Stook:
         self.data_dir = Path(self.tmp.name)
         self.postgres = None
         self.env = dict(os.environ, STOOK_DATA_DIR=str(self.data_dir), RUST_LOG="warn")
+        # Every secret this server issued: none may ever show in its log.
+        self.secrets = []
         self.env.pop("STOOK_DATABASE_URL", None)
         self.env.pop("DATABASE_URL", None)
         if database == "postgres":
@@ -139,6 +141,7 @@ class Stook:
         for bucket in BUCKETS:
             added = self.cli("bucket", "add", "--owner", CUSTOMER, "--region", "eu-test-1", "--name", bucket)
             self.master[bucket] = (added["master_key"]["access_key_id"], added["master_key"]["secret_key"])
+            self.secrets.append(added["master_key"]["secret_key"])
         # The panel needs built assets to start; these tests only use the S3 endpoint.
         site = self.data_dir / "site"
         (site / "pkg").mkdir(parents=True)
@@ -150,6 +153,8 @@ class Stook:
             STOOK_SITE_ROOT=str(site),
             STOOK_SECURE_COOKIES="false",
             STOOK_ADMIN_PASSWORD="s3-tests-admin-password",
+            # Everything, s3s's request traces included, so the secret check below means something.
+            RUST_LOG="debug,s3s=debug,sqlx=warn,hyper=info,h2=info,aws_smithy_runtime=info",
         )
         if s3_domain:
             env["STOOK_S3_DOMAIN"] = s3_domain
@@ -181,6 +186,7 @@ class Stook:
         if path:
             args += ["--path", path]
         made = self.cli(*args)
+        self.secrets.append(made["secret_key"])
         return made["credential"]["access_key_id"], made["secret_key"]
 
     def credential(self, access_key_id):
@@ -212,7 +218,11 @@ class Stook:
         self.log.close()
         if self.postgres:
             self.postgres.drop()
+        log = (self.data_dir / "stook.log").read_text()
         self.tmp.cleanup()
+        assert "s3s" in log, "the debug log should hold the request traces"
+        leaked = [s for s in self.secrets if s in log]
+        assert not leaked, f"{len(leaked)} secret keys appear in the server log"
 
 
 

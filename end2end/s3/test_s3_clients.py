@@ -156,11 +156,11 @@ def post_form(url, fields, content):
 
 
 def test_browser_post_upload_checks_the_key_in_the_form(stook):
-    key = stook.key("read-write", path="photos/")
+    key = stook.key("read-write", path="posted/")
     s3 = stook.client(key)
-    allowed = s3.generate_presigned_post("test-photos", "photos/posted.txt", ExpiresIn=60)
+    allowed = s3.generate_presigned_post("test-photos", "posted/form.txt", ExpiresIn=60)
     assert post_form(allowed["url"], allowed["fields"], b"posted").status in (200, 204)
-    assert s3.get_object(Bucket="test-photos", Key="photos/posted.txt")["Body"].read() == b"posted"
+    assert s3.get_object(Bucket="test-photos", Key="posted/form.txt")["Body"].read() == b"posted"
     outside = s3.generate_presigned_post("test-photos", "docs/posted.txt", ExpiresIn=60)
     with pytest.raises(urllib.error.HTTPError) as refused:
         post_form(outside["url"], outside["fields"], b"nope")

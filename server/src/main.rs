@@ -7,7 +7,15 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let Cli { global, command } = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&global.log_filter).unwrap_or_else(|_| "info".into());
+    // s3s logs every refused or failed S3 request at ERROR (a wrong key, a missing object):
+    // the client's mistake, not the server's. Server errors are still logged by
+    // `s3s::service`; ask for `s3s::ops` by name to see the rest.
+    let directives = if global.log_filter.contains("s3s") {
+        global.log_filter.clone()
+    } else {
+        format!("{},s3s::ops=off", global.log_filter)
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| "info,s3s::ops=off".into());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
