@@ -22,7 +22,13 @@ mod server_side {
 
     pub fn state() -> Result<AppState, AppError> {
         use_context::<AppState>().ok_or_else(|| {
-            tracing::error!("AppState missing from the server function context");
+            // Building the route list at start renders the app with no request: its
+            // resources end up here, harmlessly. Within a request this is a real fault.
+            if use_context::<axum::http::request::Parts>().is_some() {
+                tracing::error!("AppState missing from the server function context");
+            } else {
+                tracing::debug!("a server function ran outside any request (route list generation)");
+            }
             AppError::Internal
         })
     }
