@@ -84,6 +84,20 @@ def test_read_write_key_limited_to_a_folder(stook):
     assert keys_of(s3.list_objects_v2(Bucket="test-photos", Prefix="photos/")) == ["photos/a.jpg"]
 
 
+def test_dot_segments_cannot_leave_the_folder_or_the_bucket(stook):
+    s3 = stook.client(stook.key("read-write", path="photos/"))
+    master = stook.client(stook.master["test-photos"])
+    for key in ["photos/../../other-bucket/evil.txt", "photos/../top.txt", "photos/./x.txt", "photos//x.txt"]:
+        for client in (s3, master):
+            with pytest.raises(ClientError) as refused:
+                client.put_object(Bucket="test-photos", Key=key, Body=b"evil")
+            assert error_code(refused) == "AccessDenied"
+            assert "“..” segment" in error_message(refused)
+    other = stook.client(stook.master["other-bucket"])
+    assert keys_of(other.list_objects_v2(Bucket="other-bucket")) == ["theirs.txt"]
+    assert master.get_object(Bucket="test-photos", Key="top.txt")["Body"].read() == b"top"
+
+
 def test_a_key_never_reaches_another_bucket(stook):
     s3 = stook.client(stook.key("all"))
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["test-photos"]

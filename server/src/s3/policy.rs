@@ -187,6 +187,22 @@ impl Decision {
     }
 }
 
+/// Keys with `.`, `..` or empty segments are refused for every key and backend: a
+/// file-backed store would resolve `photos/../../other-bucket/x` out of the folder, even
+/// out of the bucket, after the path check had passed, and would fold `a//b` into `a/b`.
+/// A trailing `/` (a folder marker) is fine.
+fn plain_segments(name: &str, what: &str) -> Result<(), String> {
+    let inner = name.strip_suffix('/').unwrap_or(name);
+    let odd = |segment: &str| segment.is_empty() || segment == "." || segment == "..";
+    if !name.is_empty() && inner.split('/').any(odd) {
+        Err(format!(
+            "{what} “{name}” has an empty, “.” or “..” segment, which Stook does not accept"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 impl KeyScope {
     fn within_path(&self, name: &str) -> bool {
         self.path.as_deref().is_none_or(|path| name.starts_with(path))
@@ -216,6 +232,7 @@ impl KeyScope {
             return Err(format!("this key is for bucket “{}”, not “{bucket}”", self.bucket));
         }
         self.require(action)?;
+        plain_segments(key, "the key")?;
         if !self.within_path(key) {
             return Err(format!(
                 "this key is limited to “{}”; “{key}” is outside it",
@@ -257,6 +274,7 @@ fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), String> {
         Target::Service | Target::Bucket | Target::Batch => {}
         Target::Listing => {
             let prefix = request.prefix.unwrap_or("");
+            plain_segments(prefix, "the prefix")?;
             if !scope.within_path(prefix) {
                 return Err(format!(
                     "this key may only list inside “{}”: ask for a prefix that starts with it",
@@ -268,6 +286,7 @@ fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), String> {
             let Some(key) = request.key else {
                 return Err(format!("{} needs an object key", request.operation));
             };
+            plain_segments(key, "the key")?;
             if !scope.within_path(key) {
                 return Err(format!(
                     "this key is limited to “{}”; “{key}” is outside it",
@@ -451,6 +470,41 @@ mod tests {
         // A folder name that merely starts the same is another folder.
         denied(evaluate(&photos, &object("GetObject", "photos-old/a.jpg")), "outside");
         denied(evaluate(&photos, &object("GetObject", "photos")), "outside");
+    }
+
+    #[test]
+    fn dot_segments_never_leave_the_folder_or_the_bucket() {
+        let photos = scope(Some("photos/"), "read-write");
+        let whole = KeyScope {
+            grant: Grant::Master,
+            ..scope(None, "all")
+        };
+        for key in [
+            "photos/../../other-bucket/x",
+            "photos/../top.txt",
+            "photos/./x",
+            "..",
+            "photos/..",
+            "photos//x",
+            "/photos/x",
+        ] {
+            denied(evaluate(&photos, &object("PutObject", key)), "“..” segment");
+            denied(evaluate(&whole, &object("GetObject", key)), "“..” segment");
+            denied(evaluate_batch_key(&photos, "DeleteObject", key, false), "“..” segment");
+        }
+        // Dots inside a name are ordinary characters, and a folder marker ends in "/".
+        assert!(evaluate(&photos, &object("PutObject", "photos/a..b/.hidden/x.tar.gz")).is_allowed());
+        assert!(evaluate(&photos, &object("PutObject", "photos/2024/")).is_allowed());
+        let mut copy = object("CopyObject", "photos/copy");
+        copy.copy_source = Some(("photos-bucket", "photos/../docs/secret", false));
+        denied(evaluate(&photos, &copy), "copy source: the key");
+        let listing = Request {
+            operation: "ListObjectsV2",
+            bucket: Some("photos-bucket"),
+            prefix: Some("photos/../"),
+            ..Request::default()
+        };
+        denied(evaluate(&photos, &listing), "the prefix");
     }
 
     #[test]
