@@ -121,7 +121,8 @@ pub struct ServeOptions {
     #[arg(long, env = "STOOK_S3_UPSTREAM_ACCESS_KEY_ID")]
     pub s3_upstream_access_key_id: Option<String>,
 
-    /// The operator's upstream secret key for the proxy backend
+    /// The operator's upstream secret key for the proxy backend (prefer the environment
+    /// variable: a flag shows in process lists)
     #[arg(long, env = "STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub s3_upstream_secret_access_key: Option<String>,
 
