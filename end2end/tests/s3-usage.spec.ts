@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { demo, signIn } from './helpers';
 
-const demo = { email: 'demo@stook.local', password: 'demo-password-for-tests' };
 const s3Url = process.env.STOOK_E2E_S3_URL!;
 
 /** A GET signed with AWS Signature Version 4 in the Authorization header. */
@@ -25,14 +25,6 @@ async function signedGet(path: string, accessKeyId: string, secret: string): Pro
     },
   });
   return response.status;
-}
-
-async function signIn(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(demo.email);
-  await page.getByLabel('Password').fill(demo.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByTestId('signed-in-user')).toHaveText(demo.email);
 }
 
 test('a key made in the panel works on the S3 endpoint, and its use shows in the drawer', async ({ page, javaScriptEnabled }) => {

@@ -2,11 +2,13 @@
 //! server-side render of `/` and the first page of `POST /api/credentials`, in process
 //! against SQLite in memory. Run by `scripts/bench-panel.sh` in a release build.
 
-use app::domain::Role;
+#[path = "../tests/common/seed.rs"]
+mod seed;
+
+use app::services::AppState;
 use app::services::audit::Actor;
 use app::services::credentials::{self, CreateCredential};
 use app::services::secrets::SecretBox;
-use app::services::{AppState, buckets, regions, users};
 use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, header};
@@ -25,28 +27,7 @@ async fn main() {
         .expect("SQLite in memory");
     let state = AppState::new(db, SecretBox::new(&[9; 32]));
     let op = Actor::operator();
-    regions::add_region(&state.db, &op, "eu-west-1", "http://127.0.0.1:9000")
-        .await
-        .unwrap();
-    users::create_user(
-        &state.db,
-        &op,
-        "bench@example.com",
-        "a long enough password",
-        Role::Customer,
-    )
-    .await
-    .unwrap();
-    let (bucket, _) = buckets::add_bucket(
-        &state.db,
-        &state.secrets,
-        &op,
-        "bench@example.com",
-        "eu-west-1",
-        "bench-bucket",
-    )
-    .await
-    .unwrap();
+    let (bucket, _) = seed::customer_with_bucket(&state, "bench@example.com", "bench-bucket").await;
     let seeding = Instant::now();
     for i in 0..CREDENTIALS {
         let name = format!("credential {i:05}");

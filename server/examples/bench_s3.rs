@@ -3,11 +3,13 @@
 //! key against the same local backend served with no key checks, side by side in one run.
 //! Run by `scripts/bench-s3.sh` in a release build; the load comes from `wrk`.
 
-use app::domain::Role;
+#[path = "../tests/common/seed.rs"]
+mod seed;
+
+use app::services::AppState;
 use app::services::audit::Actor;
 use app::services::credentials::{self, CreateCredential};
 use app::services::secrets::SecretBox;
-use app::services::{AppState, buckets, regions, users};
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::presigning::PresigningConfig;
 use s3s::dto::{GetObjectInput, GetObjectOutput};
@@ -113,22 +115,7 @@ async fn main() {
         .expect("SQLite in memory");
     let state = AppState::new(db, SecretBox::new(&[9; 32]));
     let op = Actor::operator();
-    regions::add_region(&state.db, &op, "eu-west-1", "http://127.0.0.1:9000")
-        .await
-        .unwrap();
-    users::create_user(
-        &state.db,
-        &op,
-        "bench@example.com",
-        "a long enough password",
-        Role::Customer,
-    )
-    .await
-    .unwrap();
-    let (bucket, master) =
-        buckets::add_bucket(&state.db, &state.secrets, &op, "bench@example.com", "eu-west-1", BUCKET)
-            .await
-            .unwrap();
+    let (bucket, master) = seed::customer_with_bucket(&state, "bench@example.com", BUCKET).await;
     let input = CreateCredential {
         bucket_id: bucket.id,
         name: "bench",

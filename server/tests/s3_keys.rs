@@ -5,11 +5,11 @@
 mod common;
 
 use app::catalog::Preset;
-use app::domain::Role;
 use app::services::audit::Actor;
+use app::services::credentials;
 use app::services::credentials::CreateCredential;
 use app::services::entities::credential;
-use app::services::{buckets, credentials, regions, users};
+use common::seed::customer_with_bucket;
 use common::state;
 use sea_orm::{ActiveModelTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _, Set};
 use server::s3::keys::{KEY_CACHE_TTL, KeyStore};
@@ -26,28 +26,7 @@ struct Fixture {
 async fn fixture(db: DatabaseConnection) -> Fixture {
     let state = state(db);
     let op = Actor::operator();
-    regions::add_region(&state.db, &op, "eu-west-1", "http://127.0.0.1:9000")
-        .await
-        .unwrap();
-    users::create_user(
-        &state.db,
-        &op,
-        "ann@example.com",
-        "a long enough password",
-        Role::Customer,
-    )
-    .await
-    .unwrap();
-    let (bucket, master) = buckets::add_bucket(
-        &state.db,
-        &state.secrets,
-        &op,
-        "ann@example.com",
-        "eu-west-1",
-        "ann-photos",
-    )
-    .await
-    .unwrap();
+    let (bucket, master) = customer_with_bucket(&state, "ann@example.com", "ann-photos").await;
     let input = CreateCredential {
         bucket_id: bucket.id,
         name: "camera",

@@ -2,6 +2,8 @@
 //! STOOK_TEST_POSTGRES_URL is set) and an HTTP client over the real router.
 #![allow(dead_code)]
 
+pub mod seed;
+
 use app::services::AppState;
 use app::services::secrets::SecretBox;
 use axum::Router;

@@ -1,0 +1,24 @@
+//! One customer owning one bucket, for the tests and the benchmarks (which include this
+//! file by path).
+
+use app::domain::{BucketView, Role};
+use app::services::audit::Actor;
+use app::services::buckets::{self, IssuedKey};
+use app::services::{AppState, regions, users};
+
+pub const REGION: &str = "eu-west-1";
+
+/// Adds the region, `email` as a customer and their `bucket`; returns the bucket and its
+/// master key pair. For a fresh database: the region is added, not looked up.
+pub async fn customer_with_bucket(state: &AppState, email: &str, bucket: &str) -> (BucketView, IssuedKey) {
+    let op = Actor::operator();
+    regions::add_region(&state.db, &op, REGION, "http://127.0.0.1:9000")
+        .await
+        .unwrap();
+    users::create_user(&state.db, &op, email, "a long enough password", Role::Customer)
+        .await
+        .unwrap();
+    buckets::add_bucket(&state.db, &state.secrets, &op, email, REGION, bucket)
+        .await
+        .unwrap()
+}
