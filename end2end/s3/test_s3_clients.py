@@ -413,3 +413,18 @@ def test_virtual_hosted_style_addressing():
         assert server.client(server.master["test-photos"]).get_object(Bucket="test-photos", Key="vhost.txt")
     finally:
         server.stop()
+
+
+def test_usage_is_written_when_the_server_stops():
+    from conftest import Stook
+
+    server = Stook("sqlite")
+    try:
+        key = server.key("read-only")
+        server.client(key).list_objects_v2(Bucket="test-photos")
+        # SIGTERM at once, well before the periodic flush: the shutdown writes it.
+        server.process.terminate()
+        assert server.process.wait(10) == 0
+        assert server.credential(key[0])["last_used_at"] is not None
+    finally:
+        server.stop()

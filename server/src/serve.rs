@@ -101,7 +101,8 @@ pub async fn run(
         .site_addr(options.listen)
         .build();
     let state = AppState::new(db, secrets);
-    let s3_router = s3_endpoint(global, &options, &state).await?;
+    let (s3_router, usage) = s3_endpoint(global, &options, &state).await?;
+    let db = state.db.clone();
     let router = web::router(
         state,
         WebConfig {
@@ -129,6 +130,11 @@ pub async fn run(
     .with_graceful_shutdown(shutdown_signal());
     let s3 = axum::serve(s3_listener, s3_router).with_graceful_shutdown(shutdown_signal());
     tokio::try_join!(panel.into_future(), s3.into_future()).map_err(|e| format!("the server stopped: {e}"))?;
+    // The last few seconds of key usage, which the periodic flush has not written yet.
+    usage
+        .flush(&db)
+        .await
+        .map_err(|e| format!("could not record the last S3 key usage: {e}"))?;
     Ok(())
 }
 
@@ -138,12 +144,32 @@ fn no_delay(stream: &mut tokio::net::TcpStream) {
     }
 }
 
+/// Ctrl-C, or SIGTERM from a service manager: stop taking requests, finish the ones
+/// under way, then write what is still pending.
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
 }
 
 /// Builds the S3 endpoint over the configured backend and starts its usage writer.
-async fn s3_endpoint(global: &GlobalOptions, options: &ServeOptions, state: &AppState) -> Result<axum::Router, String> {
+async fn s3_endpoint(
+    global: &GlobalOptions,
+    options: &ServeOptions,
+    state: &AppState,
+) -> Result<(axum::Router, std::sync::Arc<s3::usage::Usage>), String> {
     let domain = options.s3_domain.as_deref();
     let endpoint = match options.s3_backend {
         S3Backend::Local => {
@@ -179,5 +205,5 @@ async fn s3_endpoint(global: &GlobalOptions, options: &ServeOptions, state: &App
         }
     };
     s3::usage::spawn_flusher(endpoint.usage.clone(), state.db.clone());
-    Ok(s3::router(endpoint.service))
+    Ok((s3::router(endpoint.service), endpoint.usage))
 }
