@@ -40,10 +40,17 @@ impl Access {
     }
 }
 
-fn query_value(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
+/// The listing prefix and whether a version is named, read in one pass over the query.
+fn prefix_and_version(query: Option<&str>) -> (Option<String>, bool) {
+    let (mut prefix, mut version_id) = (None, false);
+    for (name, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match &*name {
+            "prefix" => prefix = Some(value.into_owned()),
+            "versionId" => version_id = true,
+            _ => {}
+        }
+    }
+    (prefix, version_id)
 }
 
 #[async_trait::async_trait]
@@ -56,9 +63,7 @@ impl S3Access for Access {
             ));
         };
         let key = self.keys.authenticated(&credentials.access_key).await?;
-        let query = cx.uri().query();
-        let prefix = query_value(query, "prefix");
-        let version_id = query_value(query, "versionId").is_some();
+        let (prefix, version_id) = prefix_and_version(cx.uri().query());
         let copy_source = match cx.headers().get("x-amz-copy-source") {
             Some(raw) => {
                 let raw = raw
