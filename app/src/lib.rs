@@ -1,6 +1,7 @@
 //! The Stook panel: routes, components, server functions and the domain types shared by
 //! the browser and the server. Server-only code sits behind the `ssr` feature.
 
+pub mod action_tree;
 pub mod catalog;
 pub mod domain;
 pub mod error;
@@ -16,6 +17,18 @@ use leptos_router::{SsrMode, path};
 
 pub use functions::auth::AuthContext;
 
+/// The browser entry point: the islands on the page come alive; everything else stays
+/// the server-rendered document it is.
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    // No client-side router: a server function's redirect (a new credential opening its
+    // drawer) is an ordinary page load.
+    let _already_set = leptos::server_fn::redirect::set_redirect_hook(|location: &str| {
+        let _ = window().location().set_href(location);
+    });
+    leptos::mount::hydrate_islands();
+}
+
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -27,8 +40,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>

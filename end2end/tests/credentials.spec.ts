@@ -13,6 +13,19 @@ test.describe('hydrated', () => {
 
   test('the seed story: create with the action tree, see it listed, reveal, copy, revoke', async ({ page, context }) => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    // Every island must find its code in the wasm and hydrate without complaint, and
+    // nothing the pages ask for may be missing. (The wrong password's 400 is expected;
+    // the drawer shows it.)
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) {
+        problems.push(m.text());
+      }
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('response', (r) => {
+      if (r.status() === 404) problems.push(`404 ${r.url()}`);
+    });
     await signIn(page);
     await expectAccessible(page, 'credentials list');
 
@@ -45,6 +58,16 @@ test.describe('hydrated', () => {
     await expect(form.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox')).toBeFocused();
     await page.keyboard.press('End');
     await expect(form.getByRole('treeitem', { name: 's3:PutBucketNotification', exact: true }).getByRole('checkbox')).toBeFocused();
+    // ← from an action goes up to its category. One checkbox of the tree is in the Tab
+    // order (roving tabindex): the one focused last, so Tab leaves the tree and comes back.
+    await page.keyboard.press('ArrowLeft');
+    const bucketBox = form.getByRole('treeitem', { name: 'Bucket Management', exact: true }).getByRole('checkbox').first();
+    await expect(bucketBox).toBeFocused();
+    await expect(form.getByRole('tree').locator('input[tabindex="0"]')).toHaveCount(1);
+    await page.keyboard.press('Shift+Tab');
+    await expect(form.getByRole('button', { name: 'Read & Write' })).toBeFocused();
+    await page.keyboard.press('Tab');
+    await expect(bucketBox).toBeFocused();
 
     // Filter Actions narrows the tree and never loses what was chosen.
     const filter = form.getByLabel('Filter Actions');
@@ -102,6 +125,7 @@ test.describe('hydrated', () => {
     await page.keyboard.press('Escape');
     await expect(drawer).toHaveCount(0);
     await expect(page).toHaveURL(/\/$/);
+    expect(problems).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
-//! The browser entry point: hydrates the server-rendered panel.
+//! The browser entry point: hydrates the islands of the server-rendered panel.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    app::hydrate_islands();
 }

@@ -52,20 +52,18 @@ pub async fn me() -> Result<Option<SignedInUser>, AppError> {
     crate::functions::respond(crate::functions::current_user()).await
 }
 
-/// Login and logout actions plus the signed-in user, which refetches after either.
+/// The signed-in user of this page load (signing in and out are plain form posts, each
+/// followed by a new page).
 #[derive(Clone, Copy)]
 pub struct AuthContext {
-    pub login: ServerAction<Login>,
-    pub logout: ServerAction<Logout>,
     pub user: Resource<Result<Option<SignedInUser>, AppError>>,
 }
 
 impl AuthContext {
     pub fn provide() -> Self {
-        let login = ServerAction::<Login>::new();
-        let logout = ServerAction::<Logout>::new();
-        let user = Resource::new(move || (login.version().get(), logout.version().get()), |_| me());
-        let auth = AuthContext { login, logout, user };
+        let auth = AuthContext {
+            user: Resource::new(|| (), |_| me()),
+        };
         provide_context(auth);
         auth
     }

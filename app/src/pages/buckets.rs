@@ -1,11 +1,12 @@
 //! Buckets by region, each with its master key pair: the access key id in view, the
 //! secret behind the password, and rotation behind a confirmation (`?rotate=<bucket>`).
 
-use super::secret::{CopyButton, SecretReveal};
-use super::{ConfirmStep, DangerSubmit};
+use super::secret::{CopyText, SecretReveal};
+use super::{BusySubmit, ConfirmStep, ErrorNote};
 use crate::domain::{BucketView, SignedInUser, format_utc};
 use crate::functions::storage::{RotateMasterKey, list_buckets};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -14,8 +15,7 @@ pub fn BucketsPage() -> impl IntoView {
     let viewer = expect_context::<SignedInUser>();
     let is_admin = viewer.is_admin();
     let viewer_email = StoredValue::new(viewer.email.clone());
-    let rotate = ServerAction::<RotateMasterKey>::new();
-    let buckets = Resource::new(move || rotate.version().get(), |_| list_buckets());
+    let buckets = Resource::new(|| (), |_| list_buckets());
     let query = use_query_map();
     let rotating = Memo::new(move |_| query.read().get("rotate").and_then(|b| b.parse::<i32>().ok()));
     view! {
@@ -29,7 +29,7 @@ pub fn BucketsPage() -> impl IntoView {
         <p class="muted intro">
             "Each bucket has one master key pair with full access to that bucket. For tools, prefer a credential limited to what they need."
         </p>
-        {move || rotate.value().get().and_then(Result::err).map(|e| view! { <p class="alert alert-error" role="alert">{e.to_string()}</p> })}
+        <ErrorNote message=Signal::derive(super::query_error()) />
         <Transition fallback=|| view! { <p class="muted">"Loading buckets…"</p> }>
             {move || Suspend::new(async move {
                 match buckets.await {
@@ -42,7 +42,7 @@ pub fn BucketsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => list
                         .into_iter()
-                        .map(|bucket| view! { <BucketCard bucket is_admin viewer_email=viewer_email.get_value() rotate rotating /> })
+                        .map(|bucket| view! { <BucketCard bucket is_admin viewer_email=viewer_email.get_value() rotating /> })
                         .collect_view()
                         .into_any(),
                 }
@@ -52,20 +52,10 @@ pub fn BucketsPage() -> impl IntoView {
 }
 
 #[component]
-fn BucketCard(
-    bucket: BucketView,
-    is_admin: bool,
-    viewer_email: String,
-    rotate: ServerAction<RotateMasterKey>,
-    rotating: Memo<Option<i32>>,
-) -> impl IntoView {
+fn BucketCard(bucket: BucketView, is_admin: bool, viewer_email: String, rotating: Memo<Option<i32>>) -> impl IntoView {
     let id = bucket.id;
     let own = bucket.owner_email == viewer_email;
     let key_id = bucket.master_access_key_id.clone().unwrap_or_default();
-    let key_signal = Signal::derive({
-        let key_id = key_id.clone();
-        move || key_id.clone()
-    });
     let title_id = format!("bucket-{id}");
     view! {
         <section class="card bucket-card" aria-labelledby=title_id.clone()>
@@ -82,7 +72,7 @@ fn BucketCard(
                 <dt>"Master access key id"</dt>
                 <dd class="row">
                     <code class="key-id">{key_id.clone()}</code>
-                    <CopyButton text=key_signal label=format!("Copy the master access key id of {}", bucket.name) />
+                    <CopyText text=key_id.clone() label=format!("Copy the master access key id of {}", bucket.name) />
                 </dd>
                 {own.then(|| view! {
                     <dt>"Master secret key"</dt>
@@ -96,10 +86,10 @@ fn BucketCard(
                         message="Rotate the master key? The current pair stops working at once; a new pair replaces it."
                         cancel_href="/buckets".to_string()
                     >
-                        <ActionForm action=rotate>
+                        <form method="post" action=RotateMasterKey::url()>
                             <input type="hidden" name="bucket_id" value=id.to_string() />
-                            <DangerSubmit label="Rotate master key" busy_label="Rotating…" pending=rotate.pending().into() />
-                        </ActionForm>
+                            <BusySubmit label="Rotate master key".to_string() busy_label="Rotating…".to_string() class="btn btn-danger".to_string() />
+                        </form>
                     </ConfirmStep>
                 }.into_any()
             } else {

@@ -2,23 +2,19 @@
 //! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
 //! it works with and without JavaScript).
 
-use super::credentials::{CredentialActions, ListState};
-use super::secret::{CopyButton, SecretReveal};
-use super::{ConfirmStep, DangerSubmit, Overlay};
+use super::credentials::ListState;
+use super::secret::{CopyText, SecretReveal};
+use super::{BusySubmit, ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};
 use crate::domain::{CredentialDetail, KeyKind, KeyStatus, format_utc};
-use crate::functions::credentials::get_credential;
+use crate::functions::credentials::{DeleteCredential, RevokeCredential, get_credential};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl IntoView {
-    let actions = expect_context::<CredentialActions>();
-    let key = access_key_id.clone();
-    let detail = Resource::new(
-        move || (key.clone(), actions.revoke.version().get()),
-        |(key, _)| get_credential(key),
-    );
+    let detail = Resource::new(move || access_key_id.clone(), get_credential);
     let close_href = list_state.href(&[]);
     view! {
         <Overlay close_href=close_href.clone()>
@@ -53,7 +49,6 @@ pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl In
 
 #[component]
 fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: String) -> impl IntoView {
-    let actions = expect_context::<CredentialActions>();
     let query = use_query_map();
     let confirm = move || query.read().get("confirm");
     let c = detail.credential;
@@ -79,17 +74,8 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
         })
         .filter(|(_, names)| !names.is_empty())
         .collect();
-    let from_query = super::query_error();
-    let action_error = move || {
-        let revoke_err = actions.revoke.value().get().and_then(Result::err);
-        let delete_err = actions.delete.value().get().and_then(Result::err);
-        revoke_err.or(delete_err).map(|e| e.to_string()).or_else(from_query)
-    };
+    let action_error = super::query_error();
     let title = c.name.clone().unwrap_or_else(|| "Master key".into());
-    let key_id_signal = Signal::derive({
-        let id = id.clone();
-        move || id.clone()
-    });
     view! {
         <header class="dialog-header">
             <div>
@@ -126,7 +112,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             <p class="label">"Access key id"</p>
             <div class="row">
                 <code class="key-id" data-testid="access-key-id">{id.clone()}</code>
-                <CopyButton text=key_id_signal label="Copy access key id" />
+                <CopyText text=id.clone() label="Copy access key id".to_string() />
             </div>
             <p class="label">"Secret key"</p>
             <SecretReveal access_key_id=id.clone() />
@@ -159,10 +145,10 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                                 message="Revoke this credential? Every application using it loses access at once. It stays in the list as revoked."
                                 cancel_href=cancel_href.clone()
                             >
-                                <ActionForm action=actions.revoke>
+                                <form method="post" action=RevokeCredential::url()>
                                     <input type="hidden" name="access_key_id" value=id.clone() />
-                                    <DangerSubmit label="Revoke credential" busy_label="Revoking…" pending=actions.revoke.pending().into() />
-                                </ActionForm>
+                                    <BusySubmit label="Revoke credential".to_string() busy_label="Revoking…".to_string() class="btn btn-danger".to_string() />
+                                </form>
                             </ConfirmStep>
                         }.into_any(),
                         Some("delete") => view! {
@@ -171,10 +157,10 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                                 message="Delete this credential for good? It stops working and leaves the list."
                                 cancel_href=cancel_href.clone()
                             >
-                                <ActionForm action=actions.delete>
+                                <form method="post" action=DeleteCredential::url()>
                                     <input type="hidden" name="access_key_id" value=id.clone() />
-                                    <DangerSubmit label="Delete credential" busy_label="Deleting…" pending=actions.delete.pending().into() />
-                                </ActionForm>
+                                    <BusySubmit label="Delete credential".to_string() busy_label="Deleting…".to_string() class="btn btn-danger".to_string() />
+                                </form>
                             </ConfirmStep>
                         }.into_any(),
                         _ => view! {

@@ -1,19 +1,21 @@
 //! The Create Credential form: name, bucket, path, and the action tree with Filter
-//! Actions, Expand All / Collapse All, All S3 Actions and the presets.
+//! Actions, Expand All / Collapse All, All S3 Actions and the presets. An island: the
+//! page around it is server-rendered, this part runs in the browser.
 
-use super::Overlay;
-use super::credentials::CredentialActions;
+use super::close_on_escape;
+use crate::action_tree::{TreeMove, TreeRow, is_open, key_move, tab_stop, visible_rows};
 use crate::catalog::{self, Category, Preset, TriState, category_state, in_category, matches_filter, toggle_category};
 use crate::domain::{BucketView, normalize_credential_name, normalize_path};
-use crate::error::AppError;
+use crate::functions::credentials::CreateCredential;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
 
 type Chosen = RwSignal<BTreeSet<&'static str>>;
 
-#[component]
-pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>, close_href: String) -> impl IntoView {
-    let create = expect_context::<CredentialActions>().create;
+/// `error` is what a plain (no JavaScript) post of this form brought back.
+#[island]
+pub fn CreateCredentialForm(buckets: Vec<BucketView>, close_href: String, error: Option<String>) -> impl IntoView {
+    let create = ServerAction::<CreateCredential>::new();
     let name = RwSignal::new(String::new());
     let bucket_id = RwSignal::new(String::new());
     let path = RwSignal::new(String::new());
@@ -34,15 +36,13 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
             .filter(|e| e.field() == Some(field))
             .map(|e| e.to_string())
     };
-    let from_query = super::query_error();
-    let other_error = move || {
-        create
-            .value()
-            .get()
-            .and_then(Result::err)
-            .filter(|e| !matches!(e.field(), Some("name" | "path" | "bucket" | "bucket_id" | "actions")))
-            .map(|e| e.to_string())
-            .or_else(from_query)
+    let other_error = move || match create.value().get() {
+        Some(Err(e)) => {
+            (!matches!(e.field(), Some("name" | "path" | "bucket" | "bucket_id" | "actions"))).then(|| e.to_string())
+        }
+        // After this form's own answer, an error of an earlier plain post is stale.
+        Some(Ok(_)) => None,
+        None => error.clone(),
     };
     let name_error = move || {
         let typed = name.get();
@@ -72,8 +72,9 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
         chosen.set(preset.actions().names().clone());
     };
 
+    close_on_escape(close_href.clone());
     view! {
-        <Overlay close_href=close_href.clone()>
+        <div class="overlay" role="presentation">
             <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title">
                 <header class="dialog-header">
                     <h2 id="create-title">"Create Credential"</h2>
@@ -97,33 +98,30 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
                     </div>
                     <div class="field">
                         <label for="cred-bucket">"Stook Bucket"</label>
-                        <Suspense fallback=|| view! { <p class="muted">"Loading buckets…"</p> }>
-                            {move || Suspend::new(async move {
-                                let list = buckets.await.unwrap_or_default();
-                                let regions: BTreeSet<String> = list.iter().map(|b| b.region.clone()).collect();
-                                view! {
-                                    <select
-                                        id="cred-bucket"
-                                        name="bucket_id"
-                                        required
-                                        aria-describedby="cred-bucket-error"
-                                        on:change=move |ev| bucket_id.set(event_target_value(&ev))
-                                    >
-                                        <option value="">"Choose a bucket"</option>
-                                        {regions.into_iter().map(|region| {
-                                            let in_region: Vec<BucketView> = list.iter().filter(|b| b.region == region).cloned().collect();
-                                            view! {
-                                                <optgroup label=region.clone()>
-                                                    {in_region.into_iter().map(|b| view! {
-                                                        <option value=b.id.to_string()>{format!("{} ({})", b.name, b.region)}</option>
-                                                    }).collect_view()}
-                                                </optgroup>
-                                            }
-                                        }).collect_view()}
-                                    </select>
-                                }
-                            })}
-                        </Suspense>
+                        {
+                            let regions: BTreeSet<String> = buckets.iter().map(|b| b.region.clone()).collect();
+                            view! {
+                                <select
+                                    id="cred-bucket"
+                                    name="bucket_id"
+                                    required
+                                    aria-describedby="cred-bucket-error"
+                                    on:change=move |ev| bucket_id.set(event_target_value(&ev))
+                                >
+                                    <option value="">"Choose a bucket"</option>
+                                    {regions.into_iter().map(|region| {
+                                        let in_region: Vec<BucketView> = buckets.iter().filter(|b| b.region == region).cloned().collect();
+                                        view! {
+                                            <optgroup label=region.clone()>
+                                                {in_region.into_iter().map(|b| view! {
+                                                    <option value=b.id.to_string()>{format!("{} ({})", b.name, b.region)}</option>
+                                                }).collect_view()}
+                                            </optgroup>
+                                        }
+                                    }).collect_view()}
+                                </select>
+                            }
+                        }
                         <FieldError id="cred-bucket-error" message=Signal::derive(bucket_error) />
                     </div>
                     <div class="field">
@@ -179,7 +177,7 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
                             <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadOnly)>"Read Only"</button>
                             <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadWrite)>"Read & Write"</button>
                         </div>
-                        <ActionTree chosen filter expanded disabled=all_actions.into() />
+                        <ActionTree chosen filter expanded disabled=all_actions.into() hydrated=hydrated.into() />
                         <FieldError id="cred-actions-error" message=Signal::derive(actions_error) />
                     </fieldset>
                     {move || other_error().map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}
@@ -195,48 +193,24 @@ pub fn CreateCredentialForm(buckets: Resource<Result<Vec<BucketView>, AppError>>
                     </div>
                 </ActionForm>
             </section>
-        </Overlay>
+        </div>
     }
 }
 
-/// ↑ / ↓ / Home / End move between the tree's visible checkboxes (ARIA tree pattern);
-/// Space toggles the focused one natively.
-fn move_focus_in_tree(ev: leptos::ev::KeyboardEvent) {
+/// Moves the keyboard focus to a row's checkbox.
+fn focus_row(row: TreeRow) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::JsCast as _;
-        let key = ev.key();
-        if !matches!(key.as_str(), "ArrowDown" | "ArrowUp" | "Home" | "End") {
-            return;
+        if let Some(checkbox) = document()
+            .get_element_by_id(&row.checkbox_id())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = checkbox.focus();
         }
-        let Some(tree) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
-            return;
-        };
-        let Ok(list) = tree.query_selector_all("input[type=checkbox]") else {
-            return;
-        };
-        let boxes: Vec<web_sys::HtmlElement> = (0..list.length())
-            .filter_map(|i| list.item(i))
-            .filter_map(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
-            .filter(|b| b.offset_parent().is_some())
-            .collect();
-        let Some(last) = boxes.len().checked_sub(1) else { return };
-        let active = document().active_element();
-        let current = boxes
-            .iter()
-            .position(|b| active.as_ref() == Some(b.unchecked_ref::<web_sys::Element>()));
-        let next = match (key.as_str(), current) {
-            ("Home", _) => 0,
-            ("End", _) => last,
-            ("ArrowDown", Some(i)) => (i + 1).min(last),
-            ("ArrowUp", Some(i)) => i.saturating_sub(1),
-            _ => 0,
-        };
-        ev.prevent_default();
-        let _ = boxes[next].focus();
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = ev;
+    let _ = row;
 }
 
 #[component]
@@ -246,14 +220,50 @@ fn FieldError(id: &'static str, message: Signal<Option<String>>) -> impl IntoVie
 
 /// The action tree (ARIA tree pattern): a category row with a tri-state checkbox, its
 /// actions below. Filtered-out rows are hidden, not removed, so their checkboxes stay in
-/// the form and a filter never loses a selection.
+/// the form and a filter never loses a selection. Once hydrated, one checkbox is in the
+/// Tab order (roving tabindex) and the arrow keys move between rows; before that every
+/// checkbox is, so the plain HTML form works by keyboard too.
 #[component]
 fn ActionTree(
     chosen: Chosen,
     filter: RwSignal<String>,
     expanded: RwSignal<BTreeSet<Category>>,
     disabled: Signal<bool>,
+    hydrated: Signal<bool>,
 ) -> impl IntoView {
+    let last_focused = RwSignal::new(None::<TreeRow>);
+    let tab_stop_row =
+        Memo::new(move |_| tab_stop(&visible_rows(&filter.read(), &expanded.read()), last_focused.get()));
+    let tabindex = move |row: TreeRow| {
+        move || {
+            if !hydrated.get() || tab_stop_row.get() == Some(row) {
+                "0"
+            } else {
+                "-1"
+            }
+        }
+    };
+    let open = move |category| is_open(category, &expanded.read(), &filter.read());
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(current) = last_focused.get_untracked() else {
+            return;
+        };
+        let rows = visible_rows(&filter.get_untracked(), &expanded.get_untracked());
+        let step = key_move(&rows, current, &ev.key(), |c| {
+            is_open(c, &expanded.read_untracked(), &filter.read_untracked())
+        });
+        match step {
+            TreeMove::Ignore => return,
+            TreeMove::Focus(row) => focus_row(row),
+            TreeMove::Open(category) => expanded.update(|e| {
+                e.insert(category);
+            }),
+            TreeMove::Close(category) => expanded.update(|e| {
+                e.remove(&category);
+            }),
+        }
+        ev.prevent_default();
+    };
     let nothing_matches = move || {
         let text = filter.get();
         !text.trim().is_empty() && !catalog::ACTIONS.iter().any(|a| matches_filter(a, &text))
@@ -264,12 +274,12 @@ fn ActionTree(
             role="tree"
             aria-label="S3 actions"
             aria-multiselectable="true"
-            on:keydown=move_focus_in_tree
+            on:keydown=on_key
         >
             {Category::ALL.into_iter().map(|category| {
+                let row = TreeRow::Category(category);
                 let state = move || category_state(category, &chosen.read());
                 let shown = move || in_category(category).any(|a| matches_filter(a, &filter.read()));
-                let open = move || expanded.read().contains(&category) || !filter.read().trim().is_empty();
                 let total = in_category(category).count();
                 let picked = move || in_category(category).filter(|a| chosen.read().contains(a.name)).count();
                 let toggle_open = move || expanded.update(|e| {
@@ -283,7 +293,7 @@ fn ActionTree(
                         role="treeitem"
                         class="tree-category"
                         hidden=move || !shown()
-                        aria-expanded=move || open().to_string()
+                        aria-expanded=move || open(category).to_string()
                         aria-checked=move || state().aria_checked()
                         aria-label=category.label()
                     >
@@ -295,32 +305,28 @@ fn ActionTree(
                                 aria-hidden="true"
                                 on:click=move |_| toggle_open()
                             >
-                                {move || if open() { "▾" } else { "▸" }}
+                                {move || if open(category) { "▾" } else { "▸" }}
                             </button>
                             <label class="check">
                                 <input
                                     type="checkbox"
+                                    id=row.checkbox_id()
                                     aria-controls=group_id.clone()
                                     disabled=disabled
+                                    tabindex=tabindex(row)
                                     prop:checked=move || state() == TriState::All
                                     prop:indeterminate=move || state() == TriState::Some
+                                    on:focus=move |_| last_focused.set(Some(row))
                                     on:change=move |_| chosen.update(|c| toggle_category(category, &filter.get_untracked(), c))
-                                    on:keydown=move |ev| {
-                                        // Tree keys: → opens the category, ← closes it.
-                                        match ev.key().as_str() {
-                                            "ArrowRight" => expanded.update(|e| { e.insert(category); }),
-                                            "ArrowLeft" => expanded.update(|e| { e.remove(&category); }),
-                                            _ => {}
-                                        }
-                                    }
                                 />
                                 <span class="tree-label">{category.label()}</span>
                                 <span class="count muted">{move || format!("{}/{total}", picked())}</span>
                             </label>
                         </div>
-                        <ul role="group" id=group_id hidden=move || !open()>
+                        <ul role="group" id=group_id hidden=move || !open(category)>
                             {in_category(category).map(|action| {
                                 let name = action.name;
+                                let row = TreeRow::Action(category, name);
                                 let is_chosen = move || chosen.read().contains(name);
                                 view! {
                                     <li
@@ -333,10 +339,13 @@ fn ActionTree(
                                         <label class="check">
                                             <input
                                                 type="checkbox"
+                                                id=row.checkbox_id()
                                                 name="actions[]"
                                                 value=name
                                                 disabled=disabled
+                                                tabindex=tabindex(row)
                                                 prop:checked=is_chosen
+                                                on:focus=move |_| last_focused.set(Some(row))
                                                 on:change=move |ev| {
                                                     let on = event_target_checked(&ev);
                                                     chosen.update(|c| {

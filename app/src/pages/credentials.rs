@@ -5,20 +5,12 @@
 use super::credential_drawer::CredentialDrawer;
 use super::credential_form::CreateCredentialForm;
 use crate::domain::{CredentialPage, KeyStatus, SignedInUser, format_utc};
-use crate::functions::credentials::{CreateCredential, DeleteCredential, RevokeCredential, list_credentials};
+use crate::functions::credentials::list_credentials;
 use crate::functions::storage::list_buckets;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{A, Form};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-
-/// The actions the page and its drawer share, so the list refreshes after each.
-#[derive(Clone, Copy)]
-pub struct CredentialActions {
-    pub create: ServerAction<CreateCredential>,
-    pub revoke: ServerAction<RevokeCredential>,
-    pub delete: ServerAction<DeleteCredential>,
-}
 
 /// The list's own query (search, page, admin filters), kept when a drawer opens or closes.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -83,22 +75,9 @@ pub fn CredentialsPage() -> impl IntoView {
     let open_key = Memo::new(move |_| query.read().get("key").filter(|k| !k.is_empty()));
     let creating = Memo::new(move |_| query.read().get("new").is_some());
 
-    let actions = CredentialActions {
-        create: ServerAction::<CreateCredential>::new(),
-        revoke: ServerAction::<RevokeCredential>::new(),
-        delete: ServerAction::<DeleteCredential>::new(),
-    };
-    provide_context(actions);
     let credentials = Resource::new(
-        move || {
-            (
-                list_state.get(),
-                actions.create.version().get(),
-                actions.revoke.version().get(),
-                actions.delete.version().get(),
-            )
-        },
-        |(state, ..)| list_credentials(state.search, state.page, state.owner, state.bucket),
+        move || list_state.get(),
+        |state| list_credentials(state.search, state.page, state.owner, state.bucket),
     );
     let buckets = Resource::new(|| (), |_| list_buckets());
 
@@ -111,20 +90,20 @@ pub fn CredentialsPage() -> impl IntoView {
             </div>
             <A href=move || list_state.get().href(&[("new", "1")]) attr:class="btn btn-primary">"Create Credential"</A>
         </div>
-        <Form method="GET" action="" attr:class="toolbar" attr:role="search" attr:aria-label="Search credentials">
+        <form method="get" action="/" class="toolbar" role="search" aria-label="Search credentials">
             <input
                 type="search"
                 name="q"
                 aria-label="Search by name, bucket or access key id"
                 placeholder="Search by name, bucket or access key id"
-                prop:value=move || list_state.get().search
+                value=move || list_state.get().search
             />
             {is_admin.then(|| view! {
-                <input type="search" name="owner" aria-label="Customer email" placeholder="Customer email" prop:value=move || list_state.get().owner />
+                <input type="search" name="owner" aria-label="Customer email" placeholder="Customer email" value=move || list_state.get().owner />
                 <BucketFilter buckets selected=Signal::derive(move || list_state.get().bucket) />
             })}
             <button type="submit" class="btn">"Search"</button>
-        </Form>
+        </form>
         <Transition fallback=|| view! { <p class="muted">"Loading credentials…"</p> }>
             {move || Suspend::new(async move {
                 match credentials.await {
@@ -133,7 +112,14 @@ pub fn CredentialsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        {move || creating.get().then(|| view! { <CreateCredentialForm buckets close_href=list_state.get().href(&[]) /> })}
+        {move || creating.get().then(|| view! {
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let buckets = buckets.await.unwrap_or_default();
+                    view! { <CreateCredentialForm buckets close_href=list_state.get().href(&[]) error=super::query_error()() /> }
+                })}
+            </Suspense>
+        })}
         {move || open_key.get().map(|key| view! { <CredentialDrawer access_key_id=key list_state=list_state.get() /> })}
     }
 }

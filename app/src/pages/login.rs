@@ -1,17 +1,12 @@
-use super::{ErrorNote, query_error};
-use crate::AuthContext;
+use super::{BusySubmit, ErrorNote, query_error};
+use crate::functions::auth::Login;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_meta::Title;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let auth = expect_context::<AuthContext>();
-    let from_query = query_error();
-    let message = Signal::derive(move || match auth.login.value().get() {
-        Some(Err(err)) => Some(err.to_string()),
-        _ => from_query(),
-    });
-    let pending = auth.login.pending();
+    let message = Signal::derive(query_error());
     view! {
         <Title text="Sign in" />
         <main class="auth-page">
@@ -19,7 +14,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="brand brand-large">"Stook"</p>
                 <h1>"Sign in"</h1>
                 <p class="muted">"Manage the access keys of your object storage."</p>
-                <ActionForm action=auth.login attr:class="stack" attr:aria-label="Sign in">
+                <form method="post" action=Login::url() class="stack" aria-label="Sign in">
                     <div class="field">
                         <label for="email">"Email"</label>
                         <input id="email" type="email" name="email" autocomplete="username" required autofocus />
@@ -29,10 +24,8 @@ pub fn LoginPage() -> impl IntoView {
                         <input id="password" type="password" name="password" autocomplete="current-password" required />
                     </div>
                     <ErrorNote message />
-                    <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
-                        {move || if pending.get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </ActionForm>
+                    <BusySubmit label="Sign in".to_string() busy_label="Signing in…".to_string() class="btn btn-primary".to_string() />
+                </form>
             </div>
         </main>
     }

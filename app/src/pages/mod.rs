@@ -44,22 +44,32 @@ pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
     }
 }
 
-/// The dimmed layer under a dialog or drawer; Escape, wherever the focus is, goes to
-/// `close_href`.
+/// The dimmed layer under a dialog or drawer; Escape closes it (see [`CloseOnEscape`]).
 #[component]
 pub fn Overlay(close_href: String, children: Children) -> impl IntoView {
-    let navigate = leptos_router::hooks::use_navigate();
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" {
-            navigate(&close_href, Default::default());
-        }
-    });
-    on_cleanup(move || handle.remove());
     view! {
         <div class="overlay" role="presentation">
+            <CloseOnEscape close_href />
             {children()}
         </div>
     }
+}
+
+/// A small island of its own, so a server-rendered drawer closes by keyboard too.
+#[island]
+pub fn CloseOnEscape(close_href: String) -> impl IntoView {
+    close_on_escape(close_href);
+}
+
+/// Escape, wherever the focus is, goes to `close_href`. For islands: one island inside
+/// another would be hydrated twice.
+pub fn close_on_escape(close_href: String) {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            let _ = window().location().set_href(&close_href);
+        }
+    });
+    on_cleanup(move || handle.remove());
 }
 
 /// The second step of a destructive action: what will happen, the form that does it
@@ -78,12 +88,33 @@ pub fn ConfirmStep(id: String, message: &'static str, cancel_href: String, child
     }
 }
 
-/// A red submit button that says it is busy while its action runs.
-#[component]
-pub fn DangerSubmit(label: &'static str, busy_label: &'static str, pending: Signal<bool>) -> impl IntoView {
+/// A submit button for a plain form post that says it is busy once the form is on its
+/// way (the page is replaced when the answer comes).
+#[island]
+pub fn BusySubmit(label: String, busy_label: String, class: String) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast as _;
+            // An invalid form does not go anywhere: the browser points at the field.
+            let valid = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlButtonElement>().ok())
+                .and_then(|button| button.form())
+                .is_none_or(|form| form.check_validity());
+            if valid {
+                // After this click's submit has started, or the browser would not send a
+                // disabled button's form.
+                set_timeout(move || busy.set(true), std::time::Duration::ZERO);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
-        <button type="submit" class="btn btn-danger" disabled=pending>
-            {move || if pending.get() { busy_label } else { label }}
+        <button type="submit" class=class disabled=busy aria-busy=move || busy.get().to_string() on:click=on_click>
+            {move || if busy.get() { busy_label.clone() } else { label.clone() }}
         </button>
     }
 }

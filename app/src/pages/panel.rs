@@ -1,6 +1,7 @@
 use crate::AuthContext;
 use crate::domain::SignedInUser;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use leptos_router::components::{A, Outlet, Redirect};
 
 /// Every signed-in page sits in this frame; without a session it sends the visitor to
@@ -23,7 +24,6 @@ pub fn PanelLayout() -> impl IntoView {
 
 #[component]
 fn PanelFrame(user: SignedInUser) -> impl IntoView {
-    let auth = expect_context::<AuthContext>();
     let role = user.role.as_str();
     let email = user.email.clone();
     provide_context(user);
@@ -34,9 +34,9 @@ fn PanelFrame(user: SignedInUser) -> impl IntoView {
                 <div class="whoami">
                     <span class="user-email" data-testid="signed-in-user">{email}</span>
                     <span class="badge">{role}</span>
-                    <ActionForm action=auth.logout>
+                    <form method="post" action=crate::functions::auth::Logout::url()>
                         <button type="submit" class="btn btn-ghost">"Sign out"</button>
-                    </ActionForm>
+                    </form>
                 </div>
             </header>
             <div class="panel-body">

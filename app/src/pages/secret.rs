@@ -1,8 +1,15 @@
 //! Pieces shared by the credential drawer and the buckets page: copying to the
-//! clipboard, and revealing a secret behind the login password.
+//! clipboard, and revealing a secret behind the login password. Both are islands: the
+//! only parts of those pages that run in the browser.
 
 use crate::functions::credentials::RevealSecret;
 use leptos::prelude::*;
+
+/// A button that copies a fixed text (an access key id) to the clipboard.
+#[island]
+pub fn CopyText(text: String, label: String) -> impl IntoView {
+    view! { <CopyButton text=Signal::stored(text) label /> }
+}
 
 /// Copies `text` to the clipboard and says so.
 #[component]
@@ -28,7 +35,7 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>, #[prop(into)] label: Strin
 
 /// A masked secret; "Show secret" asks for the login password, and only then does the
 /// server send the secret. It lives in this component's memory until hidden.
-#[component]
+#[island]
 pub fn SecretReveal(access_key_id: String) -> impl IntoView {
     let reveal = ServerAction::<RevealSecret>::new();
     let asking = RwSignal::new(false);
