@@ -53,6 +53,24 @@ pub struct BucketView {
     pub master_access_key_id: Option<String>,
 }
 
+/// A bucket as the Create Credential form offers it: all the browser needs to know.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketChoice {
+    pub id: i32,
+    pub name: String,
+    pub region: String,
+}
+
+impl From<BucketView> for BucketChoice {
+    fn from(bucket: BucketView) -> Self {
+        BucketChoice {
+            id: bucket.id,
+            name: bucket.name,
+            region: bucket.region,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyKind {

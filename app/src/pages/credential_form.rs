@@ -5,7 +5,7 @@
 use super::close_on_escape;
 use crate::action_tree::{TreeMove, TreeRow, is_open, key_move, tab_stop, visible_rows};
 use crate::catalog::{self, Category, Preset, TriState, category_state, in_category, matches_filter, toggle_category};
-use crate::domain::{BucketView, normalize_credential_name, normalize_path};
+use crate::domain::{BucketChoice, normalize_credential_name, normalize_path};
 use crate::functions::credentials::CreateCredential;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -14,7 +14,7 @@ type Chosen = RwSignal<BTreeSet<&'static str>>;
 
 /// `error` is what a plain (no JavaScript) post of this form brought back.
 #[island]
-pub fn CreateCredentialForm(buckets: Vec<BucketView>, close_href: String, error: Option<String>) -> impl IntoView {
+pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, error: Option<String>) -> impl IntoView {
     let create = ServerAction::<CreateCredential>::new();
     let name = RwSignal::new(String::new());
     let bucket_id = RwSignal::new(String::new());
@@ -110,7 +110,7 @@ pub fn CreateCredentialForm(buckets: Vec<BucketView>, close_href: String, error:
                                 >
                                     <option value="">"Choose a bucket"</option>
                                     {regions.into_iter().map(|region| {
-                                        let in_region: Vec<BucketView> = buckets.iter().filter(|b| b.region == region).cloned().collect();
+                                        let in_region: Vec<BucketChoice> = buckets.iter().filter(|b| b.region == region).cloned().collect();
                                         view! {
                                             <optgroup label=region.clone()>
                                                 {in_region.into_iter().map(|b| view! {

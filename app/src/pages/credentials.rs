@@ -115,7 +115,7 @@ pub fn CredentialsPage() -> impl IntoView {
         {move || creating.get().then(|| view! {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let buckets = buckets.await.unwrap_or_default();
+                    let buckets = buckets.await.unwrap_or_default().into_iter().map(Into::into).collect();
                     view! { <CreateCredentialForm buckets close_href=list_state.get().href(&[]) error=super::query_error()() /> }
                 })}
             </Suspense>
