@@ -34,6 +34,15 @@ test.describe('hydrated', () => {
     await expect(form).toBeVisible();
     const submit = form.getByRole('button', { name: 'Submit' });
     await expect(submit).toBeDisabled();
+    // The dialog takes the focus and keeps it: Shift+Tab from its first control goes round
+    // to its last (Cancel, as Submit is disabled), Tab from there back to the first.
+    await expect(form.getByLabel('Credential Name')).toBeFocused();
+    await page.keyboard.press('Shift+Tab');
+    await expect(form.getByRole('link', { name: 'Close' })).toBeFocused();
+    await page.keyboard.press('Shift+Tab');
+    await expect(form.getByRole('link', { name: 'Cancel' })).toBeFocused();
+    await page.keyboard.press('Tab');
+    await expect(form.getByRole('link', { name: 'Close' })).toBeFocused();
 
     await form.getByLabel('Credential Name').fill('Backup tool');
     await form.getByLabel('Stook Bucket').selectOption({ label: 'demo-photos (eu-west-1)' });
@@ -94,6 +103,7 @@ test.describe('hydrated', () => {
     // The drawer of the new credential opens; the list shows it with its permission set.
     const drawer = page.getByRole('dialog', { name: 'Backup tool' });
     await expect(drawer).toBeVisible();
+    await expect(drawer).toBeFocused();
     await expect(drawer).toContainText('backups/2026/');
     await expect(drawer).toContainText('Custom — 2 actions');
     await expect(drawer.getByTestId('secret-key')).toHaveCount(0);

@@ -18,7 +18,7 @@ pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl In
     let close_href = list_state.href(&[]);
     view! {
         <Overlay close_href=close_href.clone()>
-            <aside class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title">
+            <aside class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1" autofocus>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {
                         let close_href = close_href.clone();

@@ -2,7 +2,7 @@
 //! Actions, Expand All / Collapse All, All S3 Actions and the presets. An island: the
 //! page around it is server-rendered, this part runs in the browser.
 
-use super::close_on_escape;
+use super::modal_keys;
 use crate::action_tree::{TreeMove, TreeRow, is_open, key_move, tab_stop, visible_rows};
 use crate::catalog::{self, Category, Preset, TriState, category_state, in_category, matches_filter, toggle_category};
 use crate::domain::{BucketChoice, normalize_credential_name, normalize_path};
@@ -72,7 +72,7 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
         chosen.set(preset.actions().names().clone());
     };
 
-    close_on_escape(close_href.clone());
+    modal_keys(close_href.clone());
     view! {
         <div class="overlay" role="presentation">
             <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title">
@@ -86,6 +86,7 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                         <input
                             id="cred-name"
                             name="name"
+                            autofocus
                             type="text"
                             maxlength="64"
                             required

@@ -44,32 +44,77 @@ pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
     }
 }
 
-/// The dimmed layer under a dialog or drawer; Escape closes it (see [`CloseOnEscape`]).
+/// The dimmed layer under a dialog or drawer, with its keyboard (see [`modal_keys`]).
 #[component]
 pub fn Overlay(close_href: String, children: Children) -> impl IntoView {
     view! {
         <div class="overlay" role="presentation">
-            <CloseOnEscape close_href />
+            <ModalKeys close_href />
             {children()}
         </div>
     }
 }
 
-/// A small island of its own, so a server-rendered drawer closes by keyboard too.
+/// A small island of its own, so a server-rendered drawer has the modal keyboard too.
 #[island]
-pub fn CloseOnEscape(close_href: String) -> impl IntoView {
-    close_on_escape(close_href);
+pub fn ModalKeys(close_href: String) -> impl IntoView {
+    modal_keys(close_href);
 }
 
-/// Escape, wherever the focus is, goes to `close_href`. For islands: one island inside
-/// another would be hydrated twice.
-pub fn close_on_escape(close_href: String) {
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" {
+/// The keyboard of a modal dialog: Escape, wherever the focus is, goes to `close_href`;
+/// Tab and Shift+Tab go round the dialog's own controls instead of into the page behind.
+/// A function, not an island, for use inside islands: an island inside another island
+/// would be hydrated twice.
+pub fn modal_keys(close_href: String) {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| match ev.key().as_str() {
+        "Escape" => {
             let _ = window().location().set_href(&close_href);
         }
+        "Tab" => keep_focus_in_dialog(&ev),
+        _ => {}
     });
     on_cleanup(move || handle.remove());
+}
+
+/// Wraps the focus from the dialog's last control to its first (and back with Shift).
+fn keep_focus_in_dialog(ev: &leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        // What Tab stops at: not hidden inputs, nor what the page took out of the Tab
+        // order (the tree's roving tabindex, its twisties).
+        const FOCUSABLE: &str = "a[href]:not([tabindex='-1']), button:not([disabled]):not([tabindex='-1']), \
+             select:not([disabled]), input:not([disabled]):not([type=hidden]):not([tabindex='-1']), [tabindex='0']";
+        let Some(dialog) = document().query_selector(".overlay [aria-modal=true]").ok().flatten() else {
+            return;
+        };
+        let Ok(found) = dialog.query_selector_all(FOCUSABLE) else {
+            return;
+        };
+        let controls: Vec<web_sys::HtmlElement> = (0..found.length())
+            .filter_map(|i| found.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+            .filter(|c| c.offset_parent().is_some())
+            .collect();
+        let (Some(first), Some(last)) = (controls.first(), controls.last()) else {
+            return;
+        };
+        let active = document().active_element();
+        let is_active = |c: &web_sys::HtmlElement| active.as_ref() == Some(c.unchecked_ref::<web_sys::Element>());
+        let outside = active
+            .as_ref()
+            .is_none_or(|a| !dialog.contains(Some(a.as_ref())) || *a == dialog);
+        let target = match (ev.shift_key(), outside) {
+            (false, true) => first,
+            (true, true) => last,
+            (false, false) if is_active(last) => first,
+            (true, false) if is_active(first) => last,
+            _ => return,
+        };
+        ev.prevent_default();
+        let _ = target.focus();
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// The second step of a destructive action: what will happen, the form that does it
