@@ -7,8 +7,6 @@
 mod seed;
 
 use app::services::AppState;
-use app::services::audit::Actor;
-use app::services::credentials::{self, CreateCredential};
 use app::services::secrets::SecretBox;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -114,18 +112,8 @@ async fn main() {
         .await
         .expect("SQLite in memory");
     let state = AppState::new(db, SecretBox::new(&[9; 32]));
-    let op = Actor::operator();
     let (bucket, master) = seed::customer_with_bucket(&state, "bench@example.com", BUCKET).await;
-    let input = CreateCredential {
-        bucket_id: bucket.id,
-        name: "bench",
-        path: "bench/",
-        actions: "read-only",
-        expires_at: None,
-    };
-    let (_, key) = credentials::create_credential(&state.db, &state.secrets, &op, None, input)
-        .await
-        .unwrap();
+    let key = seed::read_only_key(&state, bucket.id, "bench", "bench/").await;
 
     let keyed = s3::endpoint(
         state.db.clone(),

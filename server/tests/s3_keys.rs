@@ -7,11 +7,13 @@ mod common;
 use app::catalog::Preset;
 use app::services::audit::Actor;
 use app::services::credentials;
-use app::services::credentials::CreateCredential;
 use app::services::entities::credential;
-use common::seed::customer_with_bucket;
+use common::seed::{customer_with_bucket, read_only_key};
 use common::state;
-use sea_orm::{ActiveModelTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _, Set};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
+    QueryFilter as _, Set,
+};
 use server::s3::keys::{KEY_CACHE_TTL, KeyStore};
 use server::s3::policy::Grant;
 use server::s3::usage::Usage;
@@ -23,20 +25,19 @@ struct Fixture {
     secret: String,
 }
 
+async fn credential_row(db: &DatabaseConnection, access_key_id: &str) -> credential::Model {
+    credential::Entity::find()
+        .filter(credential::Column::AccessKeyId.eq(access_key_id))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("the credential exists")
+}
+
 async fn fixture(db: DatabaseConnection) -> Fixture {
     let state = state(db);
-    let op = Actor::operator();
     let (bucket, master) = customer_with_bucket(&state, "ann@example.com", "ann-photos").await;
-    let input = CreateCredential {
-        bucket_id: bucket.id,
-        name: "camera",
-        path: "photos",
-        actions: "read-only",
-        expires_at: None,
-    };
-    let (_, key) = credentials::create_credential(&state.db, &state.secrets, &op, None, input)
-        .await
-        .unwrap();
+    let key = read_only_key(&state, bucket.id, "camera", "photos").await;
     Fixture {
         master_key_id: master.access_key_id,
         key_id: key.access_key_id,
@@ -71,13 +72,7 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     assert!(refused.message().unwrap_or_default().contains("revoked"));
 
     // An expired key is refused too, even while its record is cached.
-    let row = credential::Entity::find()
-        .all(&f.state.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.access_key_id == f.master_key_id)
-        .unwrap();
+    let row = credential_row(&f.state.db, &f.master_key_id).await;
     let mut expiring = row.into_active_model();
     expiring.expires_at = Set(Some(app::services::now() - 1));
     expiring.update(&f.state.db).await.unwrap();
@@ -88,14 +83,7 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
 
 async fn usage_is_written_in_batches(db: DatabaseConnection) {
     let f = fixture(db).await;
-    let id = credential::Entity::find()
-        .all(&f.state.db)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.access_key_id == f.key_id)
-        .unwrap()
-        .id;
+    let id = credential_row(&f.state.db, &f.key_id).await.id;
     let row = || async {
         credential::Entity::find_by_id(id)
             .one(&f.state.db)

@@ -1,9 +1,11 @@
-//! One customer owning one bucket, for the tests and the benchmarks (which include this
-//! file by path).
+//! One customer owning one bucket, and keys for it, for the tests and the benchmarks
+//! (which include this file by path; not every one uses every helper).
+#![allow(dead_code)]
 
 use app::domain::{BucketView, Role};
 use app::services::audit::Actor;
 use app::services::buckets::{self, IssuedKey};
+use app::services::credentials::{self, CreateCredential};
 use app::services::{AppState, regions, users};
 
 pub const REGION: &str = "eu-west-1";
@@ -21,4 +23,20 @@ pub async fn customer_with_bucket(state: &AppState, email: &str, bucket: &str) -
     buckets::add_bucket(&state.db, &state.secrets, &op, email, REGION, bucket)
         .await
         .unwrap()
+}
+
+/// A read-only credential named `name` on the bucket, limited to `path`, made by the
+/// operator; returns its key pair.
+pub async fn read_only_key(state: &AppState, bucket_id: i32, name: &str, path: &str) -> IssuedKey {
+    let input = CreateCredential {
+        bucket_id,
+        name,
+        path,
+        actions: "read-only",
+        expires_at: None,
+    };
+    credentials::create_credential(&state.db, &state.secrets, &Actor::operator(), None, input)
+        .await
+        .unwrap()
+        .1
 }
