@@ -11,6 +11,7 @@ mod m20261126_000004_create_credentials;
 mod m20261126_000005_create_audit_events;
 mod m20261126_000006_create_sessions;
 mod m20261126_000007_count_denied_requests;
+mod m20261126_000008_unique_bucket_names;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_create_audit_events::Migration),
             Box::new(m20261126_000006_create_sessions::Migration),
             Box::new(m20261126_000007_count_denied_requests::Migration),
+            Box::new(m20261126_000008_unique_bucket_names::Migration),
         ]
     }
 }
