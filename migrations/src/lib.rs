@@ -12,6 +12,7 @@ mod m20261126_000005_create_audit_events;
 mod m20261126_000006_create_sessions;
 mod m20261126_000007_count_denied_requests;
 mod m20261126_000008_unique_bucket_names;
+mod m20261126_000009_hash_session_ids;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_sessions::Migration),
             Box::new(m20261126_000007_count_denied_requests::Migration),
             Box::new(m20261126_000008_unique_bucket_names::Migration),
+            Box::new(m20261126_000009_hash_session_ids::Migration),
         ]
     }
 }
