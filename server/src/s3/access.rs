@@ -10,6 +10,9 @@ use s3s::path::S3Path;
 use s3s::{S3Error, S3Request, S3Result, s3_error};
 use std::sync::Arc;
 
+/// S3 deletes at most this many keys in one DeleteObjects request.
+pub const MAX_DELETE_OBJECTS: usize = 1000;
+
 pub struct Access {
     pub keys: Arc<KeyStore>,
     pub usage: Arc<Usage>,
@@ -111,6 +114,13 @@ impl S3Access for Access {
 
     async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
         let key = Self::key_of(req)?;
+        let asked = req.input.delete.objects.len();
+        if asked > MAX_DELETE_OBJECTS {
+            return Err(s3_error!(
+                MalformedXML,
+                "DeleteObjects takes at most {MAX_DELETE_OBJECTS} keys, and this request names {asked}: send them in batches."
+            ));
+        }
         for object in &req.input.delete.objects {
             let decision =
                 policy::evaluate_batch_key(&key.scope, "DeleteObject", &object.key, object.version_id.is_some());

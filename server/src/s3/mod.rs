@@ -3,11 +3,13 @@
 //! allowed, and [`gateway`] passes it on to a backend ([`local`] files or an upstream store).
 
 pub mod access;
+mod body;
 mod forward;
 pub mod gateway;
 pub mod keys;
 pub mod local;
 pub mod policy;
+mod post_form;
 pub mod proxy;
 pub mod usage;
 
@@ -45,6 +47,10 @@ pub fn endpoint(
     if let Some(domain) = domain {
         builder.set_host(Host::new(domain)?);
     }
+    let mut config = s3s::config::S3Config::default();
+    config.post_object_max_file_size = post_form::MAX_POST_OBJECT_FILE_BYTES;
+    config.form_max_fields_size = post_form::MAX_FORM_FIELDS_BYTES;
+    builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(config))));
     Ok(Endpoint {
         service: builder.build(),
         keys,
@@ -113,13 +119,34 @@ fn s3_error_response(status: StatusCode, code: &str, message: &str) -> Response 
     (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
 
-async fn refuse_signature_v2(request: Request<Body>, next: axum::middleware::Next) -> Response {
+/// The longest a presigned URL may stay valid, as S3 allows: seven days.
+pub const PRESIGNED_MAX_EXPIRES_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// What is wrong with a presigned URL's `X-Amz-Expires`, in S3's words; `None` when it is
+/// absent or fine. s3s accepts any 32-bit number of seconds, S3 at most a week.
+fn presigned_expiry_problem(query: Option<&str>) -> Option<&'static str> {
+    let (_, expires) = form_urlencoded::parse(query?.as_bytes()).find(|(name, _)| name == "X-Amz-Expires")?;
+    match expires.parse::<i64>() {
+        Err(_) => Some("X-Amz-Expires should be a number"),
+        Ok(seconds) if seconds < 0 => Some("X-Amz-Expires must be non-negative"),
+        Ok(seconds) if seconds.unsigned_abs() > PRESIGNED_MAX_EXPIRES_SECS => {
+            Some("X-Amz-Expires must be less than a week (in seconds) that is 604800")
+        }
+        Ok(_) => None,
+    }
+}
+
+/// Refusals S3 makes from the request line and headers alone, before s3s sees them.
+async fn refuse_unsupported_signing(request: Request<Body>, next: axum::middleware::Next) -> Response {
     if uses_signature_v2(request.headers(), request.uri().query()) {
         return s3_error_response(
             StatusCode::BAD_REQUEST,
             "InvalidRequest",
             "Signature Version 2 is not supported. Please use AWS Signature Version 4 (AWS4-HMAC-SHA256).",
         );
+    }
+    if let Some(problem) = presigned_expiry_problem(request.uri().query()) {
+        return s3_error_response(StatusCode::BAD_REQUEST, "AuthorizationQueryParametersError", problem);
     }
     next.run(request).await
 }
@@ -143,8 +170,72 @@ async fn close_after_unread_bodies(request: Request<Body>, next: axum::middlewar
     response
 }
 
-/// The HTTP face of the endpoint.
+/// Reads request bodies through [`body::Guarded`], and answers for bodies that ended
+/// badly as S3 does, whatever failed on reading them.
+async fn guard_bodies(
+    axum::extract::State(limits): axum::extract::State<Limits>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let watch = std::sync::Arc::new(body::Watch::default());
+    let request = request.map(|inner| {
+        Body::new(body::Guarded::new(
+            inner,
+            limits.body_idle_timeout,
+            declared,
+            watch.clone(),
+        ))
+    });
+    let response = next.run(request).await;
+    if !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    match watch.ending() {
+        body::Ending::Fine => response,
+        body::Ending::Short => s3_error_response(
+            StatusCode::BAD_REQUEST,
+            "IncompleteBody",
+            "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+        ),
+        body::Ending::Stalled => s3_error_response(
+            StatusCode::BAD_REQUEST,
+            "RequestTimeout",
+            &format!(
+                "Your socket connection to the server was not read from or written to within the timeout period ({} s without a byte).",
+                limits.body_idle_timeout.as_secs()
+            ),
+        ),
+    }
+}
+
+/// Limits of the HTTP face, around what s3s itself checks.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// A request body that sends no byte for this long is cut off (`RequestTimeout`):
+    /// a stalled client would otherwise hold its request, and a graceful stop, forever.
+    pub body_idle_timeout: std::time::Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_idle_timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+/// The HTTP face of the endpoint, with the default [`Limits`].
 pub fn router(service: S3Service) -> axum::Router {
+    router_with(service, Limits::default())
+}
+
+/// The HTTP face of the endpoint.
+pub fn router_with(service: S3Service, limits: Limits) -> axum::Router {
     let service = axum::error_handling::HandleError::new(service, |err: s3s::HttpError| async move {
         tracing::error!(error = ?err, "the S3 endpoint could not answer");
         s3_error_response(
@@ -153,9 +244,12 @@ pub fn router(service: S3Service) -> axum::Router {
             "Stook could not answer this request.",
         )
     });
+    // Innermost first: the form check reads through the body guard.
     axum::Router::new()
         .fallback_service(service)
-        .layer(axum::middleware::from_fn(refuse_signature_v2))
+        .layer(axum::middleware::from_fn(post_form::refuse_unsigned_forms))
+        .layer(axum::middleware::from_fn_with_state(limits, guard_bodies))
+        .layer(axum::middleware::from_fn(refuse_unsupported_signing))
         .layer(axum::middleware::from_fn(close_after_unread_bodies))
 }
 
@@ -178,6 +272,19 @@ mod tests {
             "AWS4-HMAC-SHA256 Credential=AK/…".parse().unwrap(),
         );
         assert!(!uses_signature_v2(&headers, None));
+    }
+
+    #[test]
+    fn presigned_urls_last_at_most_a_week() {
+        let problem = |q: &str| presigned_expiry_problem(Some(q));
+        assert_eq!(problem("prefix=a"), None);
+        assert_eq!(problem("X-Amz-Expires=60&X-Amz-Signature=ab"), None);
+        assert_eq!(problem("X-Amz-Expires=604800"), None);
+        assert!(problem("X-Amz-Expires=604801").unwrap().contains("604800"));
+        assert!(problem("X-Amz-Expires=4294967295").unwrap().contains("a week"));
+        assert!(problem("X-Amz-Expires=-1").unwrap().contains("non-negative"));
+        assert!(problem("X-Amz-Expires=soon").unwrap().contains("a number"));
+        assert_eq!(presigned_expiry_problem(None), None);
     }
 
     #[test]
