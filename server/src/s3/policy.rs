@@ -1,7 +1,7 @@
 //! Authorization for the S3 endpoint: one table from S3 operation to catalog action, and
 //! one pure evaluator over it. No I/O here, so every decision is unit-tested.
 
-use app::catalog::{ActionSet, Scope};
+use app::catalog::{self, ActionSet, Scope};
 
 /// What an operation's credential path applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +145,13 @@ pub fn rule_for(operation: &str) -> Option<&'static OperationRule> {
     OPERATIONS.iter().find(|r| r.operation == operation)
 }
 
+/// Whether an action changes or reads a setting of the whole bucket (the catalog's Bucket
+/// Management category: policy, ACL, CORS, versioning, deleting the bucket ...), which a
+/// key limited to a path may not use.
+pub fn is_bucket_wide(action: &str) -> bool {
+    catalog::find(action).is_some_and(|a| a.category.needs_whole_bucket())
+}
+
 /// What a key may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Grant {
@@ -270,6 +277,13 @@ fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), String> {
         return Err(format!("this key is for bucket “{}”, not “{bucket}”", scope.bucket));
     }
     scope.require(action)?;
+    if scope.path.is_some() && is_bucket_wide(action) {
+        // On the proxy backend a `photos/` key could otherwise make the whole bucket public.
+        return Err(format!(
+            "this key is limited to “{}”, and {action} concerns the whole bucket: use a key for the whole bucket",
+            scope.path_shown()
+        ));
+    }
     match rule.target {
         Target::Service | Target::Bucket | Target::Batch => {}
         Target::Listing => {
@@ -407,14 +421,74 @@ mod tests {
                 prefix: Some("photos/"),
                 ..Request::default()
             };
+            let path = (!is_bucket_wide(action)).then_some("photos/");
             assert_eq!(
-                evaluate(&scope(Some("photos/"), action), &request),
+                evaluate(&scope(path, action), &request),
                 Decision::Allow,
                 "{} with {action}",
                 rule.operation
             );
             let others: Vec<&str> = ACTIONS.iter().map(|a| a.name).filter(|n| *n != action).collect();
             denied(evaluate(&scope(None, &others.join(" ")), &request), action);
+        }
+    }
+
+    #[test]
+    fn a_key_limited_to_a_path_cannot_touch_bucket_wide_settings() {
+        let all = Preset::All.actions();
+        let limited = KeyScope {
+            bucket: "photos-bucket".into(),
+            path: Some("photos/".into()),
+            grant: Grant::Actions(all.clone()),
+        };
+        let whole = KeyScope {
+            path: None,
+            ..limited.clone()
+        };
+        let mut bucket_wide = BTreeSet::new();
+        for rule in OPERATIONS.iter().filter(|r| r.action.is_some()) {
+            let action = rule.action.unwrap();
+            let request = Request {
+                operation: rule.operation,
+                bucket: Some("photos-bucket"),
+                key: Some("photos/a.jpg"),
+                prefix: Some("photos/"),
+                ..Request::default()
+            };
+            let category = catalog::find(action).unwrap().category;
+            if category == catalog::Category::BucketManagement {
+                bucket_wide.insert(rule.operation);
+                denied(evaluate(&limited, &request), "concerns the whole bucket");
+                assert!(evaluate(&whole, &request).is_allowed(), "{}", rule.operation);
+            } else {
+                assert!(evaluate(&limited, &request).is_allowed(), "{}", rule.operation);
+            }
+            assert_eq!(is_bucket_wide(action), category == catalog::Category::BucketManagement);
+        }
+        // The settings the review named are all among them; listing and locating are not.
+        for operation in [
+            "PutBucketPolicy",
+            "PutBucketAcl",
+            "PutBucketCors",
+            "PutBucketLifecycleConfiguration",
+            "PutBucketVersioning",
+            "PutBucketEncryption",
+            "PutBucketWebsite",
+            "PutBucketTagging",
+            "PutObjectLockConfiguration",
+            "PutBucketNotificationConfiguration",
+            "DeleteBucket",
+            "GetBucketPolicy",
+        ] {
+            assert!(bucket_wide.contains(operation), "{operation}");
+        }
+        for operation in [
+            "HeadBucket",
+            "GetBucketLocation",
+            "ListObjectsV2",
+            "ListMultipartUploads",
+        ] {
+            assert!(!bucket_wide.contains(operation), "{operation}");
         }
     }
 
