@@ -31,8 +31,10 @@ export default defineConfig({
     { name: 'hydrated', use: { browserName: 'chromium', javaScriptEnabled: true } },
     { name: 'no-javascript', use: { browserName: 'chromium', javaScriptEnabled: false } },
   ],
+  // The release build that ./scripts/run.sh serves (`cargo leptos build --release`):
+  // a debug build skips wasm-opt and once hid a bundle that never loaded.
   webServer: {
-    command: '../target/debug/stook serve',
+    command: `${process.env.STOOK_E2E_BIN ?? '../target/release/stook'} serve`,
     url: `${baseURL}/login`,
     reuseExistingServer: false,
     timeout: 60_000,

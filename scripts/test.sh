@@ -20,8 +20,10 @@ cargo fmt --all --check
 log "unit and integration tests"
 cargo test -p migrations -p app -p server
 
-log "building the site for the browser tests"
-cargo leptos build
+# The browser tests drive what ./scripts/run.sh serves: the release build, whose bundle
+# wasm-opt has been through.
+log "building the release site for the browser tests"
+cargo leptos build --release
 
 log "browser tests (Chromium)"
 (cd end2end && npx playwright test)

@@ -30,9 +30,40 @@ ensure_build_tools() {
     log "installing wasm-bindgen-cli $wb_version"
     cargo install wasm-bindgen-cli --version "$wb_version" --force
   fi
-  if ! command -v wasm-opt >/dev/null; then
-    log "installing binaryen (wasm-opt) for release builds"
-    apt_install binaryen
+  ensure_binaryen
+}
+
+# wasm-opt shrinks the release bundle. Debian's binaryen (wasm-opt 108) miscompiles
+# wasm-bindgen 0.2.130's output: the bundle then fails in the browser with
+# "WebAssembly.Table.set(): Argument 1 is invalid". The npm package of binaryen ships a
+# wasm-opt that works (cargo-leptos 0.3.10 expects 123 or later); it goes first on PATH.
+BINARYEN_VERSION=132.0.0
+MIN_WASM_OPT_VERSION=123
+BINARYEN_DIR="$PWD/target/tools/binaryen"
+
+ensure_binaryen() {
+  if [ ! -x "$BINARYEN_DIR/node_modules/.bin/wasm-opt" ] \
+    || ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$BINARYEN_DIR/node_modules/binaryen/package.json" 2>/dev/null; then
+    if ! command -v npm >/dev/null; then
+      log "installing Node.js and npm (for binaryen's wasm-opt)"
+      apt_install nodejs npm
+    fi
+    log "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
+    mkdir -p "$BINARYEN_DIR"
+    npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --no-save "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+  export PATH="$BINARYEN_DIR/node_modules/.bin:$PATH"
+  require_working_wasm_opt
+}
+
+# Refuses to go on with a wasm-opt that would produce a bundle that does not load.
+require_working_wasm_opt() {
+  local found version
+  found=$(command -v wasm-opt || true)
+  version=$(wasm-opt --version 2>/dev/null | grep -oE '[0-9]+' | head -1 || true)
+  if [ -z "$found" ] || [ -z "$version" ] || [ "$version" -lt "$MIN_WASM_OPT_VERSION" ]; then
+    log "wasm-opt ${version:-(none)} at ${found:-(not on PATH)} is older than $MIN_WASM_OPT_VERSION: its output of this wasm-bindgen does not load in browsers (WebAssembly.Table.set(): Argument 1 is invalid). Put binaryen $MIN_WASM_OPT_VERSION or later first on PATH (scripts/tools.sh installs $BINARYEN_VERSION from npm into target/tools)."
+    exit 1
   fi
 }
 

@@ -21,6 +21,13 @@ impl Category {
             Category::BucketManagement => "Bucket Management",
         }
     }
+
+    /// Bucket-wide settings (policy, ACL, CORS, lifecycle, versioning, deleting the bucket
+    /// ...) change the whole bucket, so only a key for the whole bucket may use them: a
+    /// key limited to a folder must not, for one, make the bucket public.
+    pub fn needs_whole_bucket(self) -> bool {
+        self == Category::BucketManagement
+    }
 }
 
 /// Whether a credential's path applies to the object key or to a listing's prefix.

@@ -254,10 +254,32 @@ pub fn normalize_credential_name(raw: &str) -> Result<String, String> {
     if name.chars().count() > 64 {
         return Err("a credential name has at most 64 characters".into());
     }
-    if name.chars().any(char::is_control) {
-        return Err("a credential name may not hold control characters".into());
+    if name.contains(char::REPLACEMENT_CHARACTER) {
+        return Err("a credential name must be valid UTF-8 text".into());
+    }
+    if name.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+        return Err("a credential name may not hold control, invisible or text-direction characters".into());
     }
     Ok(name.to_string())
+}
+
+/// Characters that change how text around them shows without being seen themselves:
+/// bidirectional overrides and isolates (which can make a name read as another),
+/// zero-width characters, and the other Unicode format characters.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 pub const MAX_PATH_BYTES: usize = 1024;
@@ -272,8 +294,11 @@ pub fn normalize_path(raw: &str) -> Result<Option<String>, String> {
     if trimmed.starts_with('/') {
         return Err("a path starts inside the bucket: leave out the leading “/”".into());
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err("a path may not hold control characters".into());
+    if trimmed.contains(char::REPLACEMENT_CHARACTER) {
+        return Err("a path must be valid UTF-8 text".into());
+    }
+    if trimmed.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+        return Err("a path may not hold control, invisible or text-direction characters".into());
     }
     let mut segments = Vec::new();
     for segment in trimmed.split('/') {
@@ -386,6 +411,17 @@ mod tests {
         assert_eq!(normalize_credential_name("  backup ").unwrap(), "backup");
         assert!(normalize_credential_name("   ").is_err());
         assert!(normalize_credential_name(&"n".repeat(65)).is_err());
+        // What `%FF%FE` decodes to, a right-to-left override, a zero-width space.
+        for bad in [
+            "bad \u{FFFD}\u{FFFD}",
+            "invoice\u{202E}fdp.exe",
+            "a\u{200B}b",
+            "tab\there",
+        ] {
+            assert!(normalize_credential_name(bad).is_err(), "{bad:?}");
+            assert!(normalize_path(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(normalize_credential_name("Ünïcødé 写真 ok").unwrap(), "Ünïcødé 写真 ok");
         assert!(validate_region_name("eu-west-1").is_ok());
         assert!(validate_region_name("EU west").is_err());
         assert!(validate_endpoint_url("https://s3.example.com").is_ok());

@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { demo, signIn } from './helpers';
+import { demo, expect, signIn, test } from './helpers';
 
 test('a bucket master key: reveal behind the password, rotate behind a confirmation', async ({ page, javaScriptEnabled }) => {
   await signIn(page);

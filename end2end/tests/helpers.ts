@@ -1,7 +1,34 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, test as base, type Page } from '@playwright/test';
 
 /** The demo customer that playwright.config.ts has the server load. */
 export const demo = { email: 'demo@stook.local', password: 'demo-password-for-tests' };
+
+/**
+ * Playwright's `test`, failing any hydrated test whose pages log an error or a warning,
+ * throw, or ask for something missing (404): a bundle that does not load, or an island
+ * whose code is not in it, shows up here first. An HTTP error the page expects (a wrong
+ * password's 400) logs only "Failed to load resource", which is left to the test.
+ */
+export const test = base.extend<{ pageProblems: string[] }>({
+  pageProblems: [
+    async ({ page }, use) => {
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) {
+          problems.push(`console ${m.type()}: ${m.text()}`);
+        }
+      });
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('response', (r) => {
+        if (r.status() === 404) problems.push(`404 ${r.url()}`);
+      });
+      await use(problems);
+      expect(problems, 'the pages logged errors, threw, or missed a file').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 export async function signIn(page: Page) {
   await page.goto('/login');
@@ -9,4 +36,24 @@ export async function signIn(page: Page) {
   await page.getByLabel('Password').fill(demo.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('signed-in-user')).toHaveText(demo.email);
+}
+
+/**
+ * Every island on the page has run in the browser (each sets `data-hydrated`). Pages
+ * made only of links and plain forms have none: pass `expected = 0` for them.
+ */
+export async function expectIslandsHydrated(page: Page, what: string, expected?: number) {
+  const islands = page.locator('leptos-island');
+  const count = await islands.count();
+  if (expected === undefined) {
+    expect(count, `${what}: the page has islands`).toBeGreaterThan(0);
+  } else {
+    expect(count, `${what}: islands on the page`).toBe(expected);
+  }
+  for (let i = 0; i < count; i++) {
+    await expect(
+      islands.nth(i).locator('[data-hydrated="true"]').first(),
+      `${what}: island ${i + 1} of ${count} hydrated`,
+    ).toBeAttached();
+  }
 }

@@ -1,6 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { expect, test } from '@playwright/test';
-import { demo, signIn } from './helpers';
+import { demo, expect, signIn, test } from './helpers';
 
 const s3Url = process.env.STOOK_E2E_S3_URL!;
 

@@ -1,4 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
+import { expect, test } from './helpers';
 
 const demo = { email: 'demo@stook.local', password: 'demo-password-for-tests' };
 const admin = { email: 'admin@stook.test', password: 'admin-password-for-tests' };

@@ -1,5 +1,5 @@
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait as _, Statement};
+use sea_orm_migration::sea_orm::Statement;
 
 use crate::m20261126_000003_create_buckets::Buckets;
 

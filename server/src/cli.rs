@@ -173,6 +173,17 @@ pub async fn bucket(cx: &Context<'_>, command: BucketCommand) -> Outcome {
                 },
             )
         }
+        BucketCommand::Rename { name, region, to } => {
+            let bucket = buckets::rename_bucket(cx.db, &Actor::operator(), &name, region.as_deref(), &to).await?;
+            cx.output(&bucket, |b| {
+                format!(
+                    "Renamed bucket {name} in {} to {}. Its keys keep working under the new name. \
+                     Objects are not moved: on the local backend, move them from objects/{name}/ to \
+                     objects/{}/ in the data directory if they belong to this bucket.",
+                    b.region, b.name, b.name
+                )
+            })
+        }
         BucketCommand::List { owner } => {
             let list = buckets::list_buckets(cx.db, owner_id(cx.db, owner).await?).await?;
             cx.output(&list, |list| {

@@ -198,7 +198,7 @@ fn regions_buckets_and_credentials() {
                 "--name",
                 "ann-photos"
             ])
-            .contains("already exists")
+            .contains("is taken")
     );
     assert!(
         stook
@@ -465,4 +465,115 @@ fn help_documents_every_setting() {
     for command in ["serve", "user", "region", "bucket", "credential", "demo"] {
         assert!(top.contains(command), "--help does not list {command}");
     }
+}
+
+#[test]
+fn bucket_names_are_unique_across_regions_and_can_be_renamed() {
+    let stook = Stook::new();
+    stook.ok(&["user", "add", "--email", "ann@example.com"]);
+    stook.ok(&["user", "add", "--email", "bob@example.com"]);
+    for (name, endpoint) in [
+        ("eu-west-1", "https://eu.example.com"),
+        ("tr-ist-1", "https://tr.example.com"),
+    ] {
+        stook.ok(&["region", "add", "--name", name, "--endpoint", endpoint]);
+    }
+    stook.ok(&[
+        "bucket",
+        "add",
+        "--owner",
+        "ann@example.com",
+        "--region",
+        "eu-west-1",
+        "--name",
+        "media",
+    ]);
+    // Another customer, another region, the same name: the S3 endpoint could not tell them apart.
+    let refused = stook.refused(&[
+        "bucket",
+        "add",
+        "--owner",
+        "bob@example.com",
+        "--region",
+        "tr-ist-1",
+        "--name",
+        "media",
+    ]);
+    assert!(refused.contains("“media” is taken"), "{refused}");
+    assert_eq!(stook.count(&["bucket", "list"]), 1);
+
+    let renamed = stook.json(&["bucket", "rename", "--name", "media", "--to", "ann-media"]);
+    assert_eq!(renamed["name"], "ann-media");
+    assert_eq!(renamed["region"], "eu-west-1");
+    let names: Vec<String> = stook
+        .json(&["bucket", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["ann-media"]);
+    // The old name is free again; a taken or invalid new name is refused.
+    stook.ok(&[
+        "bucket",
+        "add",
+        "--owner",
+        "bob@example.com",
+        "--region",
+        "tr-ist-1",
+        "--name",
+        "media",
+    ]);
+    assert!(
+        stook
+            .refused(&["bucket", "rename", "--name", "media", "--to", "ann-media"])
+            .contains("is taken")
+    );
+    assert!(
+        stook
+            .refused(&["bucket", "rename", "--name", "media", "--to", "Bad_Name"])
+            .contains("bucket name")
+    );
+    assert!(
+        stook
+            .refused(&["bucket", "rename", "--name", "nothing-here", "--to", "other"])
+            .contains("no bucket")
+    );
+}
+
+#[test]
+fn the_data_directory_and_its_files_are_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let stook = Stook::new();
+    let fresh = stook.dir.join("fresh");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stook"));
+    command
+        .args(["user", "list"])
+        .env("STOOK_DATA_DIR", &fresh)
+        .env_remove("STOOK_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("STOOK_MASTER_KEY_FILE")
+        .env("RUST_LOG", "warn");
+    // As under the usual login umask, which leaves new files readable by everyone.
+    // SAFETY: umask is async-signal-safe and touches only the child's own mask.
+    unsafe {
+        command.pre_exec(|| {
+            libc::umask(0o022);
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(mode(&fresh), 0o700, "a new data directory");
+    for file in ["stook.db", "master.key"] {
+        let file_mode = mode(&fresh.join(file));
+        assert_eq!(file_mode & 0o077, 0, "{file} is open to others: {file_mode:o}");
+    }
+
+    // A data directory others can read, as an older Stook left it, is tightened.
+    std::fs::set_permissions(&stook.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    stook.ok(&["user", "list"]);
+    assert_eq!(mode(&stook.dir), 0o700, "an existing data directory");
 }

@@ -180,6 +180,19 @@ async fn bad_input_is_refused_field_by_field(db: DatabaseConnection) {
         );
         assert_eq!(reply.json()["field"], field, "{}", reply.body);
     }
+    // Bytes that are not UTF-8 (`%FF%FE`) and a right-to-left override in a name.
+    for raw_name in ["%FF%FEbackup", "invoice%E2%80%AEfdp.exe"] {
+        let body = format!("name={raw_name}&bucket_id={ann_bucket}&actions[]=s3:GetObject");
+        let request = axum::http::Request::post("/api/credentials/create")
+            .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(axum::http::header::ACCEPT, "application/json")
+            .header(axum::http::header::ORIGIN, common::ORIGIN)
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let reply = ann.send(request).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{raw_name}: {}", reply.body);
+        assert_eq!(reply.json()["field"], "name", "{}", reply.body);
+    }
     create(&mut ann, ann_bucket, "twice", "", &["s3:GetObject"]).await;
     let dup = create(&mut ann, ann_bucket, "twice", "", &["s3:GetObject"]).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
@@ -363,6 +376,110 @@ async fn rotating_a_master_key_replaces_it(db: DatabaseConnection) {
         StatusCode::BAD_REQUEST,
         "master keys are rotated, not deleted"
     );
+    let revoke = ann.call("credentials/revoke", &[("access_key_id", &new_id)]).await;
+    assert_eq!(revoke.status, StatusCode::BAD_REQUEST, "{}", revoke.body);
+    assert!(revoke.body.contains("rotate it instead"), "{}", revoke.body);
+    let after: Value = ann.call("buckets", &[]).await.json();
+    assert_eq!(
+        after[0]["master_access_key_id"],
+        new_id.as_str(),
+        "a refused revoke leaves the bucket its master key"
+    );
+}
+
+/// Admins create buckets over the API; a name used in any region is a field error, and
+/// customers may not create buckets at all.
+async fn admins_create_buckets_with_unique_names(db: DatabaseConnection) {
+    let state = state(db);
+    setup(&state).await;
+    regions::add_region(&state.db, &Actor::operator(), "tr-ist-1", "https://s3.tr.example.com")
+        .await
+        .unwrap();
+    let mut root = signed_in(&state, "root@example.com").await;
+    let made = root
+        .call(
+            "buckets/create",
+            &[
+                ("owner", "bob@example.com"),
+                ("region", "tr-ist-1"),
+                ("name", "bob-archive"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert_eq!(made.json()["region"], "tr-ist-1");
+    assert_eq!(made.json()["master_access_key_id"].as_str().unwrap().len(), 20);
+    assert!(
+        !made.body.contains("secret"),
+        "the owner's master secret is not the admin's: {}",
+        made.body
+    );
+    let before = count_keys(&state).await;
+    // Ann's bucket is in eu-west-1: the name is taken in tr-ist-1 too.
+    let taken = root
+        .call(
+            "buckets/create",
+            &[
+                ("owner", "bob@example.com"),
+                ("region", "tr-ist-1"),
+                ("name", "ann-bucket"),
+            ],
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    assert_eq!(taken.json()["field"], "name");
+    assert!(taken.body.contains("unique across all regions"), "{}", taken.body);
+    assert_eq!(count_keys(&state).await, before, "a refused bucket left no master key");
+
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let refused = ann
+        .call(
+            "buckets/create",
+            &[
+                ("owner", "ann@example.com"),
+                ("region", "tr-ist-1"),
+                ("name", "ann-more"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+}
+
+/// A key limited to a folder cannot be given bucket-wide settings by name.
+async fn folder_keys_get_no_bucket_wide_actions(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let refused = create(
+        &mut ann,
+        ann_bucket,
+        "public maker",
+        "photos/",
+        &["s3:GetObject", "s3:PutBucketPolicy"],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.json()["field"], "actions");
+    assert!(refused.body.contains("s3:PutBucketPolicy"), "{}", refused.body);
+    let whole = create(&mut ann, ann_bucket, "bucket admin", "", &["s3:PutBucketPolicy"]).await;
+    assert_eq!(whole.status, StatusCode::OK, "{}", whole.body);
+    let all = ann
+        .call(
+            "credentials/create",
+            &[
+                ("name", "all in photos"),
+                ("bucket_id", &ann_bucket.to_string()),
+                ("path", "photos/"),
+                ("all_actions", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        all.status,
+        StatusCode::OK,
+        "All S3 Actions on a folder is all a folder key may do: {}",
+        all.body
+    );
 }
 
 async fn scripts_may_send_json(db: DatabaseConnection) {
@@ -410,4 +527,6 @@ on_both_databases!(
     wrong_passwords_lock_reveals,
     search_and_pages_stay_bounded,
     rotating_a_master_key_replaces_it,
+    admins_create_buckets_with_unique_names,
+    folder_keys_get_no_bucket_wide_actions,
 );

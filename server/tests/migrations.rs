@@ -24,3 +24,120 @@ async fn migrations_run_up(db: DatabaseConnection) {
 }
 
 on_both_databases!(migrations_run_up);
+
+/// A database made before bucket names were unique across regions refuses to start,
+/// names the duplicates and the command that fixes them; after the rename it starts.
+#[tokio::test]
+async fn duplicate_bucket_names_stop_the_start_until_renamed() {
+    use sea_orm::ConnectionTrait as _;
+    let dir = std::env::temp_dir().join(format!(
+        "stook-dup-buckets-{}",
+        app::services::secrets::new_access_key_id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("stook.db").display());
+    let db = app::services::connect_unmigrated(&url).await.unwrap();
+    Migrator::up(&db, Some(7)).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, password_hash, role, created_at) VALUES (1, 'ann@example.com', 'x', 'customer', 0), (2, 'bob@example.com', 'x', 'customer', 0)",
+        "INSERT INTO regions (id, name, endpoint_url, created_at) VALUES (1, 'eu-west-1', 'https://eu.example.com', 0), (2, 'tr-ist-1', 'https://tr.example.com', 0)",
+        "INSERT INTO buckets (owner_id, region_id, name, created_at) VALUES (1, 1, 'media', 0), (2, 2, 'media', 0), (1, 1, 'solo', 0)",
+    ] {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    db.close().await.unwrap();
+
+    let stook = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_stook"))
+            .args(args)
+            .env("STOOK_DATA_DIR", &dir)
+            .env_remove("STOOK_DATABASE_URL")
+            .env_remove("DATABASE_URL")
+            .env_remove("STOOK_MASTER_KEY_FILE")
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let refused = stook(&["bucket", "list"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(stderr.contains("“media”") && !stderr.contains("“solo”"), "{stderr}");
+    assert!(
+        stderr.contains("stook bucket rename --name NAME --region REGION --to NEW_NAME"),
+        "{stderr}"
+    );
+
+    let ambiguous = stook(&["bucket", "rename", "--name", "media", "--to", "bob-media"]);
+    assert_eq!(
+        ambiguous.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&ambiguous.stderr)
+    );
+    let renamed = stook(&[
+        "bucket",
+        "rename",
+        "--name",
+        "media",
+        "--region",
+        "tr-ist-1",
+        "--to",
+        "bob-media",
+    ]);
+    assert!(renamed.status.success(), "{}", String::from_utf8_lossy(&renamed.stderr));
+
+    let listed = stook(&["bucket", "list", "--json"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let buckets: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let mut owners: Vec<(String, String)> = buckets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["name"].as_str().unwrap().into(),
+                b["owner_email"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    owners.sort();
+    assert_eq!(
+        owners,
+        [
+            ("bob-media".to_string(), "bob@example.com".to_string()),
+            ("media".into(), "ann@example.com".into()),
+            ("solo".into(), "ann@example.com".into())
+        ]
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A SQLite file runs in WAL mode with full syncs, so readers never wait for the writer
+/// and a committed revocation survives a power cut.
+#[tokio::test]
+async fn sqlite_files_use_the_write_ahead_log() {
+    use sea_orm::{ConnectionTrait as _, Statement};
+    let dir = std::env::temp_dir().join(format!("stook-wal-{}", app::services::secrets::new_access_key_id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = app::services::connect(&format!("sqlite://{}?mode=rwc", dir.join("stook.db").display()))
+        .await
+        .unwrap();
+    let pragma = |name: &str| {
+        let db = db.clone();
+        let sql = format!("PRAGMA {name}");
+        async move {
+            db.query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        pragma("journal_mode").await.try_get_by_index::<String>(0).unwrap(),
+        "wal"
+    );
+    // 2 is FULL.
+    assert_eq!(pragma("synchronous").await.try_get_by_index::<i32>(0).unwrap(), 2);
+    db.close().await.unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -135,6 +135,9 @@ async fn bad_input_changes_nothing(db: DatabaseConnection) {
     regions::add_region(&state.db, &op, "eu-west-1", "https://s3.example.com")
         .await
         .unwrap();
+    regions::add_region(&state.db, &op, "tr-ist-1", "https://s3.tr.example.com")
+        .await
+        .unwrap();
     users::create_user(
         &state.db,
         &op,
@@ -185,6 +188,22 @@ async fn bad_input_changes_nothing(db: DatabaseConnection) {
     .await
     .unwrap_err();
     assert!(matches!(dup, AppError::Conflict { .. }), "{dup:?}");
+    // Another region does not make the name free: the S3 endpoint knows buckets by name.
+    let elsewhere = buckets::add_bucket(
+        &state.db,
+        &state.secrets,
+        &op,
+        "ann@example.com",
+        "tr-ist-1",
+        "ann-bucket",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(elsewhere.field(), Some("name"), "{elsewhere:?}");
+    assert!(
+        elsewhere.to_string().contains("unique across all regions"),
+        "{elsewhere}"
+    );
     assert_eq!(
         credential::Entity::find().count(&state.db).await.unwrap(),
         keys_before,

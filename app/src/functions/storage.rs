@@ -29,3 +29,21 @@ pub async fn rotate_master_key(bucket_id: i32) -> Result<String, AppError> {
     })
     .await
 }
+
+/// Creates a bucket for a customer in a region (admins only), with its master key pair.
+/// The answer names the master access key id; its secret is for the owner to reveal,
+/// behind their password, like any other. Bucket names are unique across all regions.
+#[server(endpoint = "buckets/create")]
+pub async fn create_bucket(owner: String, region: String, name: String) -> Result<BucketView, AppError> {
+    crate::functions::respond(async move {
+        let (state, user) = crate::functions::require_user().await?;
+        if !user.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        let actor = crate::services::audit::Actor::user(user.id, Some(crate::functions::client_addr().await));
+        let (bucket, _secret_for_the_owner_only) =
+            crate::services::buckets::add_bucket(&state.db, &state.secrets, &actor, &owner, &region, &name).await?;
+        Ok(bucket)
+    })
+    .await
+}

@@ -71,11 +71,25 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
         all_actions.set(false);
         chosen.set(preset.actions().names().clone());
     };
+    // A key limited to a folder cannot change bucket-wide settings: with a path, those
+    // actions are unavailable and any already ticked are let go.
+    let path_limited = Signal::derive(move || matches!(normalize_path(&path.get()), Ok(Some(_))));
+    Effect::new(move |_| {
+        if path_limited.get() {
+            chosen.update(|c| c.retain(|name| catalog::find(name).is_none_or(|a| !a.category.needs_whole_bucket())));
+        }
+    });
 
     modal_keys(close_href.clone());
     view! {
         <div class="overlay" role="presentation">
-            <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="create-title">
+            <section
+                class="dialog"
+                role="dialog"
+                aria-modal="true"
+                aria-labelledby="create-title"
+                data-hydrated=move || hydrated.get().then_some("true")
+            >
                 <header class="dialog-header">
                     <h2 id="create-title">"Create Credential"</h2>
                     <a href=close_href.clone() class="btn btn-ghost btn-small" aria-label="Close">"Close"</a>
@@ -178,7 +192,7 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                             <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadOnly)>"Read Only"</button>
                             <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadWrite)>"Read & Write"</button>
                         </div>
-                        <ActionTree chosen filter expanded disabled=all_actions.into() hydrated=hydrated.into() />
+                        <ActionTree chosen filter expanded disabled=all_actions.into() hydrated=hydrated.into() path_limited />
                         <FieldError id="cred-actions-error" message=Signal::derive(actions_error) />
                     </fieldset>
                     {move || other_error().map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}
@@ -231,6 +245,7 @@ fn ActionTree(
     expanded: RwSignal<BTreeSet<Category>>,
     disabled: Signal<bool>,
     hydrated: Signal<bool>,
+    path_limited: Signal<bool>,
 ) -> impl IntoView {
     let last_focused = RwSignal::new(None::<TreeRow>);
     let tab_stop_row =
@@ -289,6 +304,9 @@ fn ActionTree(
                     }
                 });
                 let group_id = format!("tree-group-{category:?}");
+                let unavailable = move || category.needs_whole_bucket() && path_limited.get();
+                let row_disabled = move || disabled.get() || unavailable();
+                let note_id = format!("tree-note-{category:?}");
                 view! {
                     <li
                         role="treeitem"
@@ -313,7 +331,7 @@ fn ActionTree(
                                     type="checkbox"
                                     id=row.checkbox_id()
                                     aria-controls=group_id.clone()
-                                    disabled=disabled
+                                    disabled=row_disabled
                                     tabindex=tabindex(row)
                                     prop:checked=move || state() == TriState::All
                                     prop:indeterminate=move || state() == TriState::Some
@@ -324,6 +342,11 @@ fn ActionTree(
                                 <span class="count muted">{move || format!("{}/{total}", picked())}</span>
                             </label>
                         </div>
+                        {move || unavailable().then(|| view! {
+                            <p class="hint tree-note" id=note_id.clone()>
+                                "Not available with a path: bucket-wide settings need a key for the whole bucket."
+                            </p>
+                        })}
                         <ul role="group" id=group_id hidden=move || !open(category)>
                             {in_category(category).map(|action| {
                                 let name = action.name;
@@ -343,7 +366,7 @@ fn ActionTree(
                                                 id=row.checkbox_id()
                                                 name="actions[]"
                                                 value=name
-                                                disabled=disabled
+                                                disabled=row_disabled
                                                 tabindex=tabindex(row)
                                                 prop:checked=is_chosen
                                                 on:focus=move |_| last_focused.set(Some(row))

@@ -28,10 +28,16 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// The error a plain (no JavaScript) form post brought back in `?error=`.
+/// The error a plain (no JavaScript) form post brought back in `?error=`: a code, shown
+/// as the panel's own text for it, never as text from the URL.
 pub fn query_error() -> impl Fn() -> Option<String> + Copy {
     let query = use_query_map();
-    move || query.read().get("error")
+    move || {
+        query
+            .read()
+            .get("error")
+            .map(|code| crate::error::message_for_code(&code).to_string())
+    }
 }
 
 /// An alert box for an error message, if there is one.
@@ -59,6 +65,18 @@ pub fn Overlay(close_href: String, children: Children) -> impl IntoView {
 #[island]
 pub fn ModalKeys(close_href: String) -> impl IntoView {
     modal_keys(close_href);
+    // Nothing to show; the marker alone tells the browser tests the keys are live.
+    view! { <span hidden data-hydrated=hydration_marker()></span> }
+}
+
+/// `"true"` once the island it is called in runs in the browser, for a `data-hydrated`
+/// attribute on the island's root: the browser tests check every island on every page
+/// has it, so a bundle that fails to load cannot pass unnoticed. Effects never run on
+/// the server, so server-rendered HTML has no marker.
+pub fn hydration_marker() -> Signal<Option<&'static str>> {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    Signal::derive(move || hydrated.get().then_some("true"))
 }
 
 /// The keyboard of a modal dialog: Escape, wherever the focus is, goes to `close_href`;
@@ -158,7 +176,14 @@ pub fn BusySubmit(label: String, busy_label: String, class: String) -> impl Into
         let _ = ev;
     };
     view! {
-        <button type="submit" class=class disabled=busy aria-busy=move || busy.get().to_string() on:click=on_click>
+        <button
+            type="submit"
+            class=class
+            disabled=busy
+            aria-busy=move || busy.get().to_string()
+            data-hydrated=hydration_marker()
+            on:click=on_click
+        >
             {move || if busy.get() { busy_label.clone() } else { label.clone() }}
         </button>
     }

@@ -8,7 +8,11 @@ use leptos::prelude::*;
 /// A button that copies a fixed text (an access key id) to the clipboard.
 #[island]
 pub fn CopyText(text: String, label: String) -> impl IntoView {
-    view! { <CopyButton text=Signal::stored(text) label /> }
+    view! {
+        <span class="copy-text" data-hydrated=super::hydration_marker()>
+            <CopyButton text=Signal::stored(text) label />
+        </span>
+    }
 }
 
 /// Copies `text` to the clipboard and says so.
@@ -56,7 +60,7 @@ pub fn SecretReveal(access_key_id: String) -> impl IntoView {
     };
     let id_for_form = access_key_id.clone();
     view! {
-        <div class="secret-box">
+        <div class="secret-box" data-hydrated=super::hydration_marker()>
             {move || match secret.get() {
                 Some(value) => {
                     let copy_text = Signal::derive(move || secret.get().unwrap_or_default());

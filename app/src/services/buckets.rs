@@ -47,13 +47,7 @@ pub async fn add_bucket(
     })
     .exec_with_returning(&txn)
     .await
-    .map_err(|e| {
-        unique_violation(
-            e,
-            "name",
-            format!("the bucket {name} already exists in {}", region.name),
-        )
-    })?;
+    .map_err(|e| unique_violation(e, "name", name_taken(name)))?;
     let (_, secret_key, access_key_id) =
         credentials::insert_key(&txn, secrets, NewKey::master(owner.id, created.id)).await?;
     audit::record(
@@ -130,31 +124,95 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
     Ok(views)
 }
 
-/// Finds a bucket by name, narrowed by region when the name alone is ambiguous.
+/// The one answer for a name someone already has, whoever and wherever.
+fn name_taken(name: &str) -> String {
+    format!("The bucket name “{name}” is taken. Bucket names are unique across all regions, as in S3: choose another.")
+}
+
+/// Finds a bucket by name (names are unique across regions); a region given too must be
+/// the bucket's own.
 pub async fn find_bucket(
     db: &DatabaseConnection,
     name: &str,
     region_name: Option<&str>,
 ) -> Result<bucket::Model, AppError> {
+    let name = name.trim();
+    let found = bucket::Entity::find()
+        .filter(bucket::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::invalid("bucket", format!("There is no bucket named “{name}”.")))?;
+    if let Some(region_name) = region_name {
+        let region = regions::find_region(db, region_name).await?;
+        if region.id != found.region_id {
+            return Err(AppError::invalid(
+                "region",
+                format!("The bucket “{name}” is not in {}.", region.name),
+            ));
+        }
+    }
+    Ok(found)
+}
+
+/// Renames a bucket (operator only). With `region`, picks one of several buckets that
+/// share a name in a database made before names were unique, so it can be migrated.
+/// Objects are not moved: on the local backend they stay under the old name's folder.
+pub async fn rename_bucket(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    region_name: Option<&str>,
+    new_name: &str,
+) -> Result<BucketView, AppError> {
+    let new_name = new_name.trim();
+    validate_bucket_name(new_name).map_err(|m| AppError::invalid("to", m))?;
     let mut query = bucket::Entity::find().filter(bucket::Column::Name.eq(name.trim()));
     if let Some(region_name) = region_name {
         query = query.filter(bucket::Column::RegionId.eq(regions::find_region(db, region_name).await?.id));
     }
     let mut found = query.all(db).await?;
-    match found.len() {
-        0 => Err(AppError::invalid(
-            "bucket",
-            format!("there is no bucket named “{}”", name.trim()),
-        )),
-        1 => Ok(found.remove(0)),
-        _ => Err(AppError::invalid(
-            "bucket",
-            format!(
-                "several regions have a bucket named “{}”: name the region too",
-                name.trim()
-            ),
-        )),
-    }
+    let row = match found.len() {
+        0 => {
+            return Err(AppError::invalid(
+                "name",
+                format!(
+                    "There is no bucket named “{}”{}.",
+                    name.trim(),
+                    region_name.map(|r| format!(" in {r}")).unwrap_or_default()
+                ),
+            ));
+        }
+        1 => found.remove(0),
+        _ => {
+            return Err(AppError::invalid(
+                "region",
+                format!(
+                    "Several regions have a bucket named “{}”: name the region with --region.",
+                    name.trim()
+                ),
+            ));
+        }
+    };
+    let old_name = row.name.clone();
+    let mut active: bucket::ActiveModel = row.into();
+    active.name = Set(new_name.to_string());
+    let renamed = bucket::Entity::update(active)
+        .exec(db)
+        .await
+        .map_err(|e| unique_violation(e, "to", name_taken(new_name)))?;
+    audit::record(
+        db,
+        actor,
+        "bucket.rename",
+        &format!("bucket:{}", renamed.id),
+        serde_json::json!({ "from": old_name, "to": renamed.name }),
+    )
+    .await?;
+    list_buckets(db, Some(renamed.owner_id))
+        .await?
+        .into_iter()
+        .find(|b| b.id == renamed.id)
+        .ok_or(AppError::Internal)
 }
 
 /// Replaces a bucket's master key pair: the old one is revoked in the same transaction,
