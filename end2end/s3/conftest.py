@@ -121,7 +121,7 @@ api_bind_addr = "127.0.0.1:{admin_port}"
 
 
 class Stook:
-    def __init__(self, database, s3_domain=None, upstream=None):
+    def __init__(self, database, s3_domain=None, upstream=None, serve_env=None):
         self.tmp = tempfile.TemporaryDirectory(prefix="stook-s3-")
         self.data_dir = Path(self.tmp.name)
         self.postgres = None
@@ -158,6 +158,7 @@ class Stook:
         )
         if s3_domain:
             env["STOOK_S3_DOMAIN"] = s3_domain
+        env.update(serve_env or {})
         self.backend = "proxy" if upstream else "local"
         if upstream:
             env.update(

@@ -428,3 +428,30 @@ def test_usage_is_written_when_the_server_stops():
         assert server.credential(key[0])["last_used_at"] is not None
     finally:
         server.stop()
+
+
+def test_a_stalled_upload_does_not_hold_up_the_stop():
+    from conftest import Stook
+    import socket
+
+    server = Stook("sqlite", serve_env={"STOOK_SHUTDOWN_GRACE_SECS": "2"})
+    try:
+        key = server.key("read-write")
+        s3 = server.client(key)
+        s3.list_objects_v2(Bucket="test-photos")
+        url = urllib.parse.urlsplit(s3.generate_presigned_url(
+            "put_object", Params={"Bucket": "test-photos", "Key": "stalled.bin"}, ExpiresIn=60))
+        stalled = socket.create_connection(("127.0.0.1", server.s3_port))
+        stalled.sendall(f"PUT {url.path}?{url.query} HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                        f"Content-Length: 1000\r\n\r\n".encode() + b"x" * 10)
+        time.sleep(0.5)
+        # The client sends nothing more and keeps the connection: SIGTERM still stops the
+        # server after the grace period, and the last usage is written on the way out.
+        stopping = time.monotonic()
+        server.process.terminate()
+        assert server.process.wait(10) == 0
+        assert time.monotonic() - stopping < 8
+        assert server.credential(key[0])["last_used_at"] is not None
+        stalled.close()
+    finally:
+        server.stop()

@@ -150,6 +150,18 @@ pub struct ServeOptions {
     /// [default: `site` beside the binary, then `../site`, then ./target/site]
     #[arg(long, env = "STOOK_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// Unfinished multipart uploads on the local backend are removed after this many days
+    #[arg(long, env = "STOOK_S3_MULTIPART_MAX_AGE_DAYS", default_value_t = 7)]
+    pub s3_multipart_max_age_days: u64,
+
+    /// An S3 request body that sends no byte for this many seconds is cut off
+    #[arg(long, env = "STOOK_S3_BODY_IDLE_TIMEOUT_SECS", default_value_t = 60, hide = true)]
+    pub s3_body_idle_timeout_secs: u64,
+
+    /// On SIGTERM or Ctrl-C, requests still under way after this many seconds are cut off
+    #[arg(long, env = "STOOK_SHUTDOWN_GRACE_SECS", default_value_t = 10, hide = true)]
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for ServeOptions {

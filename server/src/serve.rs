@@ -108,6 +108,7 @@ pub async fn run(
         WebConfig {
             leptos,
             secure_cookies: options.secure_cookies,
+            trusted_proxies: options.trusted_proxies.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(options.listen)
@@ -123,13 +124,38 @@ pub async fn run(
     // algorithm and the client's delayed ACK hold each one back by up to 40 ms.
     let listener = listener.tap_io(no_delay);
     let s3_listener = s3_listener.tap_io(no_delay);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.send_replace(true);
+    });
+    let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+        // An error means the sender is gone, which it only is after sending.
+        let _ = stopping.wait_for(|stopped| *stopped).await;
+    };
     let panel = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal());
-    let s3 = axum::serve(s3_listener, s3_router).with_graceful_shutdown(shutdown_signal());
-    tokio::try_join!(panel.into_future(), s3.into_future()).map_err(|e| format!("the server stopped: {e}"))?;
+    .with_graceful_shutdown(stopped(stopping.clone()));
+    let s3 = axum::serve(s3_listener, s3_router).with_graceful_shutdown(stopped(stopping.clone()));
+    let grace = std::time::Duration::from_secs(options.shutdown_grace_secs);
+    // A client that holds a request open must not hold the stop (and the flush below) up.
+    let deadline = async {
+        stopped(stopping).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        served = async { tokio::try_join!(panel.into_future(), s3.into_future()) } => {
+            served.map_err(|e| format!("the server stopped: {e}"))?;
+        }
+        () = deadline => {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "requests still under way after the shutdown grace period were cut off"
+            );
+        }
+    }
     // The last few seconds of key usage, which the periodic flush has not written yet.
     usage
         .flush(&db)
@@ -145,7 +171,7 @@ fn no_delay(stream: &mut tokio::net::TcpStream) {
 }
 
 /// Ctrl-C, or SIGTERM from a service manager: stop taking requests, finish the ones
-/// under way, then write what is still pending.
+/// under way (for at most the grace period), then write what is still pending.
 async fn shutdown_signal() {
     #[cfg(unix)]
     let terminate = async {
@@ -205,5 +231,8 @@ async fn s3_endpoint(
         }
     };
     s3::usage::spawn_flusher(endpoint.usage.clone(), state.db.clone());
-    Ok((s3::router(endpoint.service), endpoint.usage))
+    let limits = s3::Limits {
+        body_idle_timeout: std::time::Duration::from_secs(options.s3_body_idle_timeout_secs.max(1)),
+    };
+    Ok((s3::router_with(endpoint.service, limits), endpoint.usage))
 }
