@@ -6,6 +6,10 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before any file is made: the database, the master key and the objects are the
+    // owner's alone, whatever umask the shell had (022 would leave them world-readable).
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe { libc::umask(0o077) };
     let Cli { global, command } = Cli::parse();
     // s3s logs every refused or failed S3 request at ERROR (a wrong key, a missing object):
     // the client's mistake, not the server's. Server errors are still logged by
@@ -25,11 +29,8 @@ async fn main() -> ExitCode {
         eprintln!("error: {message}");
         ExitCode::from(1)
     };
-    if let Err(e) = std::fs::create_dir_all(&global.data_dir) {
-        return fail(format!(
-            "could not create the data directory {}: {e}",
-            global.data_dir.display()
-        ));
+    if let Err(message) = private_data_dir(&global.data_dir) {
+        return fail(message);
     }
     let db = match app::services::connect(&global.database_url()).await {
         Ok(db) => db,
@@ -75,4 +76,24 @@ async fn main() -> ExitCode {
             ExitCode::from(if matches!(err.http_status(), 400..=499) { 2 } else { 1 })
         }
     }
+}
+
+/// Creates the data directory with mode 0700, or tightens an existing one this user owns
+/// that others could read (made by an older Stook, or under a loose umask).
+fn private_data_dir(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, PermissionsExt as _};
+    let shown = dir.display();
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("could not create the data directory {shown}: {e}"))?;
+    let metadata = std::fs::metadata(dir).map_err(|e| format!("could not read the data directory {shown}: {e}"))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let ours = metadata.uid() == unsafe { libc::geteuid() };
+    if ours && metadata.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| format!("could not make the data directory {shown} private (mode 0700): {e}"))?;
+    }
+    Ok(())
 }

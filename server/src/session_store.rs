@@ -1,5 +1,7 @@
 //! A tower-sessions store over the `sessions` table, sharing sea-orm's pool (the sqlx
-//! stores of tower-sessions pin another sqlx version).
+//! stores of tower-sessions pin another sqlx version). Rows are keyed by a SHA-256 of the
+//! session id and never hold the id itself: whoever reads the table (a backup, another
+//! local user) gets no cookie that signs them in.
 
 use app::services::entities::session;
 use app::services::now;
@@ -24,10 +26,25 @@ fn backend(err: sea_orm::DbErr) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
 }
 
+/// The row key of a session id: its SHA-256 in hex. The id has 128 random bits, so a
+/// plain hash (no salt, no stretching) is enough to make the table useless to a reader.
+pub fn stored_id(id: &Id) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(id.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn row(record: &Record) -> session_store::Result<session::ActiveModel> {
+    // The record's own id is left out of the stored data; `load` puts it back.
+    let without_id = Record {
+        id: Id(0),
+        ..record.clone()
+    };
     Ok(session::ActiveModel {
-        id: Set(record.id.to_string()),
-        data: Set(serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?),
+        id: Set(stored_id(&record.id)),
+        data: Set(serde_json::to_string(&without_id).map_err(|e| session_store::Error::Encode(e.to_string()))?),
         expires_at: Set(record.expiry_date.unix_timestamp()),
     })
 }
@@ -61,18 +78,25 @@ impl SessionStore for SeaOrmSessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let found = session::Entity::find_by_id(session_id.to_string())
+        let found = session::Entity::find_by_id(stored_id(session_id))
             .filter(session::Column::ExpiresAt.gt(now()))
             .one(&self.db)
             .await
             .map_err(backend)?;
         found
-            .map(|s| serde_json::from_str(&s.data).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .map(|s| {
+                serde_json::from_str::<Record>(&s.data)
+                    .map(|record| Record {
+                        id: *session_id,
+                        ..record
+                    })
+                    .map_err(|e| session_store::Error::Decode(e.to_string()))
+            })
             .transpose()
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(session_id.to_string())
+        session::Entity::delete_by_id(stored_id(session_id))
             .exec(&self.db)
             .await
             .map_err(backend)?;
