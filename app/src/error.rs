@@ -17,6 +17,9 @@ pub enum AppError {
     BadLogin,
     #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
     Throttled { retry_after_secs: u64 },
+    /// Every password-checking slot stayed busy (a burst of sign-ins): try again shortly.
+    #[error("The server is busy checking other passwords. Try again in {retry_after_secs} seconds.")]
+    Busy { retry_after_secs: u64 },
     #[error("Sign in to continue.")]
     NotSignedIn,
     #[error("You do not have access to this.")]
@@ -25,6 +28,8 @@ pub enum AppError {
     NotFound { what: String },
     #[error("This request came from another site and was refused.")]
     CrossOrigin,
+    #[error("The request body is larger than the {limit_bytes} bytes the API takes.")]
+    TooLarge { limit_bytes: u64 },
     /// The details went to the server log, never to the client.
     #[error("Something went wrong on the server. Try again, or ask the operator to check the logs.")]
     Internal,
@@ -59,6 +64,33 @@ impl AppError {
         }
     }
 
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AppError::Throttled { retry_after_secs } | AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// What a plain form's redirect carries in `?error=`: a code from a fixed list, never
+    /// the message itself, so a link cannot make a page show text of its author's choosing.
+    pub fn code(&self) -> String {
+        match self {
+            AppError::Invalid { field, .. } => format!("invalid.{field}"),
+            AppError::Conflict { field, .. } => format!("conflict.{field}"),
+            AppError::BadLogin => "bad_login".into(),
+            AppError::Throttled { .. } => "throttled".into(),
+            AppError::Busy { .. } => "busy".into(),
+            AppError::NotSignedIn => "not_signed_in".into(),
+            AppError::Forbidden => "forbidden".into(),
+            AppError::NotFound { .. } => "not_found".into(),
+            AppError::CrossOrigin => "cross_origin".into(),
+            AppError::TooLarge { .. } => "too_large".into(),
+            AppError::Internal => "internal".into(),
+            AppError::Transport { .. } => "transport".into(),
+        }
+    }
+
     pub fn http_status(&self) -> u16 {
         match self {
             AppError::Invalid { .. } | AppError::Transport { .. } => 400,
@@ -66,9 +98,47 @@ impl AppError {
             AppError::Forbidden | AppError::CrossOrigin => 403,
             AppError::NotFound { .. } => 404,
             AppError::Conflict { .. } => 409,
-            AppError::Throttled { .. } => 429,
+            AppError::TooLarge { .. } => 413,
+            AppError::Throttled { .. } | AppError::Busy { .. } => 429,
             AppError::Internal => 500,
         }
+    }
+}
+
+/// The text a page shows for an `?error=` code (see [`AppError::code`]). Only these
+/// sentences can appear; an unknown code gets a general one.
+pub fn message_for_code(code: &str) -> &'static str {
+    match code {
+        "bad_login" => "Email or password is incorrect.",
+        "throttled" => "Too many failed attempts. Wait a few minutes, then try again.",
+        "busy" => "The server is busy checking other passwords. Try again in a few seconds.",
+        "not_signed_in" => "Sign in to continue.",
+        "forbidden" => "You do not have access to this.",
+        "not_found" => "That was not found: it may have been deleted in the meantime.",
+        "cross_origin" => "This request came from another site and was refused.",
+        "too_large" => "The form was too large to send. Shorten what you entered and try again.",
+        "internal" => "Something went wrong on the server. Try again, or ask the operator to check the logs.",
+        "invalid.email" => "Enter a valid email address (at most 254 characters).",
+        "invalid.password" => "That is not your login password.",
+        "invalid.name" => "Enter a name of 1 to 64 characters, without control characters.",
+        "conflict.name" => "You already have one with that name: choose another.",
+        "invalid.path" => {
+            "Enter a folder like photos/2024/: no leading /, no . or .. parts, no control \
+             characters, at most 1024 bytes."
+        }
+        "invalid.actions" => {
+            "Choose at least one action, or All S3 Actions. A key limited to a path cannot \
+             have actions that change bucket-wide settings."
+        }
+        "invalid.bucket_id" | "invalid.bucket" => "Choose one of your buckets.",
+        "invalid.page" => "There is no such page of the list.",
+        "invalid.access_key_id" => {
+            "That cannot be done to this key: a bucket's master key is rotated, not revoked or deleted."
+        }
+        code if code.starts_with("invalid.") || code.starts_with("conflict.") => {
+            "Something in the form was not accepted. Check what you entered and try again."
+        }
+        _ => "That did not work. Try again, or reload the page.",
     }
 }
 
@@ -95,16 +165,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn error_codes_map_to_fixed_text_only() {
+        let shown = message_for_code(&AppError::invalid("path", "“<b>x</b>” is not a folder").code());
+        assert!(shown.starts_with("Enter a folder"), "{shown}");
+        assert_eq!(
+            message_for_code(&AppError::BadLogin.code()),
+            AppError::BadLogin.to_string()
+        );
+        for made_up in [
+            "<script>alert(1)</script>",
+            "Your account is locked: call +1 555 0100",
+            "",
+        ] {
+            let shown = message_for_code(made_up);
+            assert!(!shown.contains("script") && !shown.contains("555"), "{shown}");
+        }
+        assert!(message_for_code("invalid.<script>").starts_with("Something in the form"));
+    }
+
+    #[test]
     fn every_error_serialises_and_round_trips() {
         let all = [
             AppError::invalid("path", "bad"),
             AppError::conflict("name", "taken"),
             AppError::BadLogin,
             AppError::Throttled { retry_after_secs: 3 },
+            AppError::Busy { retry_after_secs: 5 },
             AppError::NotSignedIn,
             AppError::Forbidden,
             AppError::not_found("The key"),
             AppError::CrossOrigin,
+            AppError::TooLarge { limit_bytes: 65536 },
             AppError::Internal,
             AppError::Transport {
                 message: "offline".into(),

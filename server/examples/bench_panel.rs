@@ -56,6 +56,7 @@ async fn main() {
         WebConfig {
             leptos,
             secure_cookies: false,
+            trusted_proxies: Default::default(),
         },
     )
     .layer(MockConnectInfo(std::net::SocketAddr::from(([127, 0, 0, 1], 1))));

@@ -146,6 +146,13 @@ pub struct ServeOptions {
     #[arg(long, env = "STOOK_DEMO_PASSWORD", hide_env_values = true)]
     pub demo_password: Option<String>,
 
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client, as a
+    /// comma-separated list of networks like `127.0.0.1/32,10.0.0.0/8,fd00::/8` [default:
+    /// none: the TCP peer is the client]. The sign-in throttles and the audit log use
+    /// that client address
+    #[arg(long, env = "STOOK_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: crate::client_ip::TrustedProxies,
+
     /// Directory with the built site (pkg/stook.js, .wasm, .css)
     /// [default: `site` beside the binary, then `../site`, then ./target/site]
     #[arg(long, env = "STOOK_SITE_ROOT")]

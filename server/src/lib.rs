@@ -3,6 +3,7 @@
 //! session store, and the S3 endpoint. `main.rs` only parses arguments and dispatches.
 
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod s3;
 pub mod serve;

@@ -1,18 +1,23 @@
 //! The panel's HTTP side: Leptos pages and server functions, sessions, and the checks
 //! every request passes (same-origin writes, security headers).
 
+use crate::client_ip::{TrustedProxies, client_ip};
 use crate::session_store::SeaOrmSessionStore;
 use app::error::AppError;
+use app::functions::ClientAddr;
 use app::services::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes as _, generate_route_list};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -23,6 +28,8 @@ pub struct WebConfig {
     pub leptos: LeptosOptions,
     /// Off only for plain-HTTP development: browsers drop Secure cookies over http.
     pub secure_cookies: bool,
+    /// Peers whose forwarding headers name the client (see [`crate::client_ip`]).
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub fn router(state: AppState, config: WebConfig) -> Router {
@@ -46,9 +53,30 @@ pub fn router(state: AppState, config: WebConfig) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context(context, shell))
         .with_state(options)
         .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(config.trusted_proxies),
+            find_client_addr,
+        ))
         .layer(middleware::from_fn(json_to_form))
+        .layer(middleware::from_fn(api_error_status))
+        .layer(middleware::from_fn(read_api_body))
         .layer(middleware::from_fn(refuse_cross_origin_writes))
         .layer(middleware::from_fn(security_headers))
+}
+
+/// Works out the client's address once per request, for the throttles and the audit log.
+async fn find_client_addr(State(trusted): State<Arc<TrustedProxies>>, mut request: Request, next: Next) -> Response {
+    // The listener's peer address; tests give theirs as MockConnectInfo.
+    let extensions = request.extensions();
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
+    if let Some(peer) = peer {
+        let client = client_ip(peer, request.headers(), &trusted);
+        request.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(request).await
 }
 
 /// A write whose `Origin` is not this panel's own is refused: with SameSite cookies this
@@ -58,7 +86,80 @@ async fn refuse_cross_origin_writes(request: Request, next: Next) -> Response {
     if safe || is_same_origin(request.headers()) {
         return next.run(request).await;
     }
-    error_response(&AppError::CrossOrigin)
+    refuse_unread(request.headers(), &AppError::CrossOrigin)
+}
+
+/// A refusal of a request whose body was not (wholly) read. The connection is closed
+/// after it: the unread bytes would otherwise be taken for the next request (and a client
+/// waiting on `Expect: 100-continue` would send its body into a connection that moved on).
+fn refuse_unread(request_headers: &HeaderMap, err: &AppError) -> Response {
+    let mut response = error_response(err);
+    let has_body = request_headers.contains_key(header::TRANSFER_ENCODING)
+        || request_headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|n| n.trim() != "0");
+    if has_body {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// The largest body the API takes (every input is a few short fields), whether form
+/// fields or JSON.
+pub const MAX_API_BODY: usize = 64 * 1024;
+
+/// Reads an API request's body before any server function sees it, refusing one over
+/// [`MAX_API_BODY`] with 413: the server functions would read a body of any size.
+async fn read_api_body(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let too_large = AppError::TooLarge {
+        limit_bytes: MAX_API_BODY as u64,
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_API_BODY as u64) {
+        return refuse_unread(request.headers(), &too_large);
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, MAX_API_BODY).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(_) => {
+            let mut response = error_response(&too_large);
+            // Part of the body is still on the wire: this connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+/// Server functions whose arguments do not parse (a list sent as a plain field, a number
+/// out of range) are answered by the framework with 500; they are the client's mistake,
+/// so they get the status of the error in the body (400 for those).
+async fn api_error_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_API_BODY).await else {
+        return error_response(&AppError::Internal);
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(err.http_status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// An error answered before any server function runs, in the API's own JSON shape.
@@ -81,9 +182,6 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// The largest JSON body the API takes; every input is a few short fields.
-const MAX_JSON_BODY: usize = 64 * 1024;
-
 /// Scripts may send the API JSON: the server functions read form fields (so plain HTML
 /// forms work too), so a JSON object is re-encoded as the same fields. Arrays become
 /// repeated fields; nulls are left out.
@@ -99,8 +197,10 @@ async fn json_to_form(request: Request, next: Next) -> Response {
     }
     let (mut parts, body) = request.into_parts();
     let refuse = |message: &str| error_response(&AppError::invalid("body", message));
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_JSON_BODY).await else {
-        return refuse("the request body is too large");
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_API_BODY).await else {
+        return error_response(&AppError::TooLarge {
+            limit_bytes: MAX_API_BODY as u64,
+        });
     };
     let fields = if bytes.iter().all(u8::is_ascii_whitespace) {
         String::new()
@@ -139,8 +239,13 @@ async fn security_headers(request: Request, next: Next) -> Response<Body> {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
         );
     }
-    // API answers are per-user; no cache may keep them.
-    if is_api {
+    // API answers and pages are per-user (a signed-in page shows keys and names); no
+    // cache, nor the browser's back button after sign-out, may keep them.
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if is_api || is_html {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response

@@ -10,6 +10,10 @@ use crate::functions::{client_addr, require_user, respond};
 #[cfg(feature = "ssr")]
 use crate::services::{audit::Actor, credentials};
 
+/// The last page a list may ask for: far past any real list, and small enough that the
+/// row offset it makes (page × page size) cannot overflow.
+pub const MAX_PAGE: u64 = 1_000_000;
+
 /// A page of the signed-in customer's credentials (an admin: everyone's, optionally one
 /// owner's), newest first, searched over name, bucket and access key id.
 #[server(endpoint = "credentials")]
@@ -20,6 +24,12 @@ pub async fn list_credentials(
     #[server(default)] bucket_id: Option<i32>,
 ) -> Result<CredentialPage, AppError> {
     respond(async move {
+        if page > MAX_PAGE {
+            return Err(AppError::invalid(
+                "page",
+                format!("There is no page {page}: pages are numbered from 0 to {MAX_PAGE}."),
+            ));
+        }
         let (state, user) = require_user().await?;
         let query = credentials::ListQuery {
             search,

@@ -60,11 +60,21 @@ mod server_side {
         Ok((state()?, user))
     }
 
-    /// The peer address, for throttling and the audit log.
+    /// The client's address as the web layer worked it out: the TCP peer, or behind a
+    /// trusted proxy the address it forwards for.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct ClientAddr(pub std::net::IpAddr);
+
+    /// The client's address, for throttling and the audit log.
     pub async fn client_addr() -> String {
         use axum::extract::ConnectInfo;
+        let worked_out =
+            use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<ClientAddr>().copied());
+        if let Some(ClientAddr(ip)) = worked_out {
+            return ip.to_string();
+        }
         match leptos_axum::extract::<ConnectInfo<std::net::SocketAddr>>().await {
-            Ok(ConnectInfo(addr)) => addr.ip().to_string(),
+            Ok(ConnectInfo(addr)) => addr.ip().to_canonical().to_string(),
             Err(_) => "unknown".into(),
         }
     }
@@ -75,7 +85,8 @@ mod server_side {
     }
 
     /// Gives an error its HTTP status for scripts; a plain HTML form (no JavaScript) is
-    /// sent back to its page with the message in `?error=`, which the page shows.
+    /// sent back to its page with the error's code in `?error=`, which the page turns
+    /// into its own text (see [`crate::error::message_for_code`]).
     pub async fn respond<T>(work: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
         let result = work.await;
         if let Err(err) = &result
@@ -93,13 +104,19 @@ mod server_side {
             match (plain_form, back) {
                 (true, Some(back)) => {
                     let joiner = if back.contains('?') { '&' } else { '?' };
-                    let location = format!("{back}{joiner}error={}", percent_encode(&err.to_string()));
+                    let location = format!("{back}{joiner}error={}", percent_encode(&err.code()));
                     if let Ok(value) = HeaderValue::from_str(&location) {
                         response.insert_header(header::LOCATION, value);
                     }
                 }
-                _ => response
-                    .set_status(StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)),
+                _ => {
+                    response.set_status(
+                        StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                    );
+                    if let Some(secs) = err.retry_after_secs() {
+                        response.insert_header(header::RETRY_AFTER, HeaderValue::from(secs));
+                    }
+                }
             }
         }
         result

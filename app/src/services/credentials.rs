@@ -304,26 +304,22 @@ pub async fn reveal_secret(
     password: &str,
 ) -> Result<String, AppError> {
     let throttle_key = format!("user:{}", viewer.id);
-    state
+    // Counted as a failure before the password is checked, so parallel guesses get no
+    // more checks than the limit; taken back when no password was judged, or the right one.
+    let reservation = state
         .reveal_by_user
-        .check(&throttle_key)
+        .reserve(&throttle_key)
         .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
-    // Only the owner reveals: an admin manages keys but never reads a customer's secret.
-    let row = visible_key(&state.db, None, access_key_id).await?;
-    if row.owner_id != viewer.id {
-        return Err(AppError::not_found(format!("The access key {}", access_key_id.trim())));
-    }
+    let (row, password_ok) = match check_reveal_password(state, viewer, access_key_id, password).await {
+        Ok(checked) => checked,
+        Err(e) => {
+            state.reveal_by_user.release(reservation);
+            return Err(e);
+        }
+    };
     let actor = Actor::user(viewer.id, Some(client_addr.to_string()));
     let target = format!("credential:{}", row.access_key_id);
-    let hash = user::Entity::find_by_id(viewer.id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotSignedIn)?
-        .password_hash;
-    let password_ok =
-        password.len() <= crate::domain::MAX_PASSWORD_BYTES && passwords::verify(password.to_string(), hash).await?;
     if !password_ok {
-        state.reveal_by_user.record_failure(&throttle_key);
         audit::record(
             &state.db,
             &actor,
@@ -334,6 +330,7 @@ pub async fn reveal_secret(
         .await?;
         return Err(AppError::invalid("password", "That is not your login password."));
     }
+    state.reveal_by_user.release(reservation);
     state.reveal_by_user.clear(&throttle_key);
     let secret = state
         .secrets
@@ -344,6 +341,28 @@ pub async fn reveal_secret(
         })?;
     audit::record(&state.db, &actor, "credential.reveal", &target, serde_json::json!({})).await?;
     Ok(secret)
+}
+
+/// The key to reveal (only its owner may) and whether `password` is the owner's.
+async fn check_reveal_password(
+    state: &AppState,
+    viewer: &SignedInUser,
+    access_key_id: &str,
+    password: &str,
+) -> Result<(credential::Model, bool), AppError> {
+    // Only the owner reveals: an admin manages keys but never reads a customer's secret.
+    let row = visible_key(&state.db, None, access_key_id).await?;
+    if row.owner_id != viewer.id {
+        return Err(AppError::not_found(format!("The access key {}", access_key_id.trim())));
+    }
+    let hash = user::Entity::find_by_id(viewer.id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotSignedIn)?
+        .password_hash;
+    let password_ok =
+        password.len() <= crate::domain::MAX_PASSWORD_BYTES && passwords::verify(password.to_string(), hash).await?;
+    Ok((row, password_ok))
 }
 
 /// Deletes a scoped credential for good (master keys are rotated, never deleted).

@@ -26,8 +26,11 @@ use throttle::Throttle;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub secrets: Arc<SecretBox>,
+    /// Keyed by account and client address: what locks a guesser out without locking
+    /// the owner out from their own address.
+    pub login_by_account_and_address: Arc<Throttle>,
     pub login_by_account: Arc<Throttle>,
-    pub login_by_client: Arc<Throttle>,
+    pub login_by_address: Arc<Throttle>,
     pub reveal_by_user: Arc<Throttle>,
 }
 
@@ -36,11 +39,22 @@ impl AppState {
         AppState {
             db,
             secrets: Arc::new(secrets),
-            // A person mistyping a few times is fine; a guesser is slowed to a crawl.
-            login_by_account: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
-            login_by_client: Arc::new(Throttle::new(20, Duration::from_secs(15 * 60))),
-            // Revealing a secret re-checks the password: 5 wrong tries lock reveals for 15 minutes.
-            reveal_by_user: Arc::new(Throttle::new(5, Duration::from_secs(15 * 60))),
+            login_by_account_and_address: Arc::new(Throttle::new(
+                throttle::LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+                throttle::THROTTLE_WINDOW,
+            )),
+            login_by_account: Arc::new(Throttle::new(
+                throttle::LOGIN_FAILURES_PER_ACCOUNT,
+                throttle::THROTTLE_WINDOW,
+            )),
+            login_by_address: Arc::new(Throttle::new(
+                throttle::LOGIN_FAILURES_PER_ADDRESS,
+                throttle::THROTTLE_WINDOW,
+            )),
+            reveal_by_user: Arc::new(Throttle::new(
+                throttle::REVEAL_FAILURES_PER_USER,
+                throttle::THROTTLE_WINDOW,
+            )),
         }
     }
 }

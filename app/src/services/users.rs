@@ -2,7 +2,7 @@
 
 use super::audit::{self, Actor};
 use super::entities::user;
-use super::{AppState, now, passwords, unique_violation};
+use super::{AppState, now, passwords, throttle, unique_violation};
 use crate::domain::{Role, SignedInUser, normalize_email, validate_new_password};
 use crate::error::AppError;
 use base64::Engine as _;
@@ -29,6 +29,20 @@ fn summary(m: user::Model) -> UserSummary {
     }
 }
 
+/// The longest email address there can be (RFC 5321). Longer ones are refused before
+/// any work, and so never reach a throttle key or the audit log.
+pub const MAX_EMAIL_LEN: usize = 254;
+
+fn refuse_overlong_email(email: &str) -> Result<(), AppError> {
+    if email.trim().len() > MAX_EMAIL_LEN {
+        return Err(AppError::invalid(
+            "email",
+            format!("An email address has at most {MAX_EMAIL_LEN} characters."),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn create_user(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -36,6 +50,7 @@ pub async fn create_user(
     password: &str,
     role: Role,
 ) -> Result<UserSummary, AppError> {
+    refuse_overlong_email(email)?;
     let email = normalize_email(email).map_err(|m| AppError::invalid("email", m))?;
     validate_new_password(password).map_err(|m| AppError::invalid("password", m))?;
     let password_hash = passwords::hash(password.to_string()).await?;
@@ -107,35 +122,41 @@ pub async fn signed_in_user(db: &DatabaseConnection, id: i32) -> Result<Option<S
 }
 
 /// Checks a login. Unknown email and wrong password give the same error after the same
-/// work; failures count against both the account and the client address.
+/// work. Every attempt is counted as a failure before the password is checked (against
+/// the account from this address, the account from anywhere, and the address) and taken
+/// back when it succeeds, so a burst of parallel guesses gets no more checks than the
+/// limits allow.
 pub async fn authenticate(
     state: &AppState,
     email: &str,
     password: &str,
     client_addr: &str,
 ) -> Result<SignedInUser, AppError> {
+    refuse_overlong_email(email)?;
     let account_key = email.trim().to_lowercase();
-    let client_key = client_addr.to_string();
-    for (throttle, key) in [
-        (&state.login_by_account, &account_key),
-        (&state.login_by_client, &client_key),
-    ] {
-        throttle
-            .check(key)
-            .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
-    }
-    let found = if password.len() > crate::domain::MAX_PASSWORD_BYTES {
-        None
-    } else {
-        find_by_email(&state.db, email).await?
+    let account_and_address_key = format!("{account_key} {client_addr}");
+    let reservations = throttle::reserve_all(&[
+        (&*state.login_by_account_and_address, account_and_address_key.as_str()),
+        (&*state.login_by_account, account_key.as_str()),
+        (&*state.login_by_address, client_addr),
+    ])
+    .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
+    let release_all = |reservations: Vec<throttle::Reservation>| {
+        let throttles = [
+            &state.login_by_account_and_address,
+            &state.login_by_account,
+            &state.login_by_address,
+        ];
+        for (throttle, r) in throttles.into_iter().zip(reservations) {
+            throttle.release(r);
+        }
     };
-    let verified = match found {
-        Some(u) => passwords::verify(password.to_string(), u.password_hash.clone())
-            .await?
-            .then_some(u),
-        None => {
-            passwords::verify_against_nothing(password.chars().take(64).collect()).await?;
-            None
+    let verified = match check_password(state, email, password).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            // No password was judged (the server was busy or failed): not a failure.
+            release_all(reservations);
+            return Err(e);
         }
     };
     let actor_for = |id: Option<i32>| Actor {
@@ -144,7 +165,8 @@ pub async fn authenticate(
     };
     match verified {
         Some(u) => {
-            state.login_by_account.clear(&account_key);
+            release_all(reservations);
+            state.login_by_account_and_address.clear(&account_and_address_key);
             audit::record(
                 &state.db,
                 &actor_for(Some(u.id)),
@@ -160,8 +182,6 @@ pub async fn authenticate(
             })
         }
         None => {
-            state.login_by_account.record_failure(&account_key);
-            state.login_by_client.record_failure(&client_key);
             audit::record(
                 &state.db,
                 &actor_for(None),
@@ -171,6 +191,24 @@ pub async fn authenticate(
             )
             .await?;
             Err(AppError::BadLogin)
+        }
+    }
+}
+
+/// The user whose password this is, after the same work whether the email is known or not.
+async fn check_password(state: &AppState, email: &str, password: &str) -> Result<Option<user::Model>, AppError> {
+    let found = if password.len() > crate::domain::MAX_PASSWORD_BYTES {
+        None
+    } else {
+        find_by_email(&state.db, email).await?
+    };
+    match found {
+        Some(u) => Ok(passwords::verify(password.to_string(), u.password_hash.clone())
+            .await?
+            .then_some(u)),
+        None => {
+            passwords::verify_against_nothing(password.chars().take(64).collect()).await?;
+            Ok(None)
         }
     }
 }

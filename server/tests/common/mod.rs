@@ -102,6 +102,25 @@ pub fn router(state: AppState) -> Router {
         WebConfig {
             leptos,
             secure_cookies: true,
+            trusted_proxies: Default::default(),
+        },
+    )
+    .layer(MockConnectInfo(std::net::SocketAddr::from(([203, 0, 113, 7], 4711))))
+}
+
+/// The router behind a reverse proxy: `trusted` (a CIDR list) holds the test peer
+/// 203.0.113.7 or not.
+pub fn router_behind_proxy(state: AppState, trusted: &str) -> Router {
+    let leptos = leptos::prelude::LeptosOptions::builder()
+        .output_name("stook")
+        .site_root("target/site")
+        .build();
+    web::router(
+        state,
+        WebConfig {
+            leptos,
+            secure_cookies: true,
+            trusted_proxies: trusted.parse().expect("a CIDR list"),
         },
     )
     .layer(MockConnectInfo(std::net::SocketAddr::from(([203, 0, 113, 7], 4711))))
@@ -166,6 +185,7 @@ impl Client {
             .collect::<Vec<_>>()
             .join("&");
         let mut builder = Request::post(format!("/api/{function}"))
+            .header(header::CONTENT_LENGTH, body.len())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json");
         if let Some(origin) = origin {
@@ -177,6 +197,7 @@ impl Client {
     /// A call with a JSON body, as scripts may send.
     pub async fn call_json(&mut self, function: &str, body: &str) -> Reply {
         let request = Request::post(format!("/api/{function}"))
+            .header(header::CONTENT_LENGTH, body.len())
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json")
             .header(header::ORIGIN, ORIGIN)

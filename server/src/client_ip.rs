@@ -1,0 +1,285 @@
+//! The client's address behind a reverse proxy. Only a peer inside a trusted network
+//! (`--trusted-proxies`) may say whom it forwards for: anyone else could write any
+//! `X-Forwarded-For` they like and dodge the throttles or blame someone else in the log.
+
+use axum::http::{HeaderMap, header};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+/// A network in CIDR notation (`10.0.0.0/8`, `fd00::/8`); a bare address is one host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = address
+            .parse()
+            .map_err(|_| format!("“{text}” is not a network: write it like 10.0.0.0/8 or fd00::/8."))?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(|| format!("“{text}” has a prefix length that is not 0 to {bits}."))?,
+        };
+        // An IPv4-mapped network (::ffff:10.0.0.0/104) is the IPv4 network it maps.
+        if let IpAddr::V6(v6) = network
+            && let Some(v4) = v6.to_ipv4_mapped()
+            && prefix >= 96
+        {
+            return Ok(Cidr {
+                network: IpAddr::V4(v4),
+                prefix: prefix - 96,
+            });
+        }
+        Ok(Cidr { network, prefix })
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
+}
+
+/// The networks whose forwarding headers are believed; `STOOK_TRUSTED_PROXIES` is a
+/// comma-separated list, empty for none.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<Cidr>);
+
+impl TrustedProxies {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(ip))
+    }
+}
+
+impl FromStr for TrustedProxies {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(Cidr::from_str)
+            .collect::<Result<Vec<_>, _>>()
+            .map(TrustedProxies)
+    }
+}
+
+/// The address a request came from: the TCP peer, unless the peer is a trusted proxy;
+/// then the right-most address of `X-Forwarded-For` (or `Forwarded: for=`) that is not
+/// itself a trusted proxy. Addresses left of that one were written by the client and
+/// prove nothing. A malformed chain falls back to the nearest address known good.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> IpAddr {
+    let peer = peer.to_canonical();
+    if !trusted.contains(peer) {
+        return peer;
+    }
+    let chain: Vec<&str> = {
+        let forwarded_for: Vec<&str> = header_items(headers, "x-forwarded-for").collect();
+        if forwarded_for.is_empty() {
+            header_items(headers, header::FORWARDED.as_str())
+                .filter_map(forwarded_for_param)
+                .collect()
+        } else {
+            forwarded_for
+        }
+    };
+    let mut nearest = peer;
+    for hop in chain.iter().rev() {
+        let Some(ip) = parse_hop(hop) else { return nearest };
+        if !trusted.contains(ip) {
+            return ip;
+        }
+        nearest = ip;
+    }
+    nearest
+}
+
+/// Every comma-separated item of every header of that name, in order.
+fn header_items<'a>(headers: &'a HeaderMap, name: &str) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(name)
+        .iter()
+        .flat_map(|v| v.to_str().unwrap_or("?").split(','))
+        .map(str::trim)
+}
+
+/// The `for=` of one `Forwarded` element (`for=192.0.2.1;proto=https`).
+fn forwarded_for_param(element: &str) -> Option<&str> {
+    element.split(';').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("for")
+            .then(|| value.trim().trim_matches('"'))
+    })
+}
+
+/// An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1`,
+/// `[2001:db8::1]:4711`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip.to_canonical());
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        return rest
+            .split_once(']')?
+            .0
+            .parse::<Ipv6Addr>()
+            .ok()
+            .map(|ip| IpAddr::V6(ip).to_canonical());
+    }
+    let (host, port) = hop.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    host.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn cidr(text: &str) -> Cidr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn v4_networks() {
+        let net = cidr("10.1.0.0/16");
+        assert!(net.contains(ip("10.1.255.3")));
+        assert!(!net.contains(ip("10.2.0.1")));
+        assert!(cidr("0.0.0.0/0").contains(ip("198.51.100.9")));
+        assert!(cidr("192.0.2.7").contains(ip("192.0.2.7")));
+        assert!(!cidr("192.0.2.7").contains(ip("192.0.2.8")));
+        assert!(!net.contains(ip("::1")), "an IPv6 address is in no IPv4 network");
+    }
+
+    #[test]
+    fn v6_networks() {
+        let net = cidr("fd00:1::/32");
+        assert!(net.contains(ip("fd00:1:ffff::1")));
+        assert!(!net.contains(ip("fd00:2::1")));
+        assert!(cidr("::/0").contains(ip("2001:db8::1")));
+        assert!(cidr("::1").contains(ip("::1")));
+        assert!(!cidr("::1").contains(ip("::2")));
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_is_the_ipv4_address() {
+        // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
+        assert!(cidr("127.0.0.0/8").contains(ip("::ffff:127.0.0.1")));
+        assert_eq!(cidr("::ffff:10.0.0.0/104"), cidr("10.0.0.0/8"));
+        assert!(cidr("::ffff:10.0.0.0/104").contains(ip("10.9.8.7")));
+    }
+
+    #[test]
+    fn bad_networks_are_refused_with_a_reason() {
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/8",
+            "nonsense",
+            "10.0.0.0/-1",
+            "10.0.0.0/",
+        ] {
+            let err = bad.parse::<Cidr>().unwrap_err();
+            assert!(err.ends_with('.') && err.contains(bad), "{bad}: {err}");
+        }
+        assert_eq!("".parse::<TrustedProxies>().unwrap(), TrustedProxies::default());
+        assert_eq!(
+            " 10.0.0.0/8, ::1 ".parse::<TrustedProxies>().unwrap(),
+            TrustedProxies(vec![cidr("10.0.0.0/8"), cidr("::1/128")])
+        );
+        assert!("10.0.0.0/8,bad".parse::<TrustedProxies>().is_err());
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_from_trusted_peers() {
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().unwrap();
+        let spoofed = headers(&[("x-forwarded-for", "192.0.2.1")]);
+        assert_eq!(client_ip(ip("198.51.100.9"), &spoofed, &trusted), ip("198.51.100.9"));
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &spoofed, &TrustedProxies::default()),
+            ip("10.0.0.2"),
+            "no proxy is trusted by default"
+        );
+        assert_eq!(client_ip(ip("10.0.0.2"), &spoofed, &trusted), ip("192.0.2.1"));
+        assert_eq!(client_ip(ip("::ffff:10.0.0.2"), &spoofed, &trusted), ip("192.0.2.1"));
+    }
+
+    #[test]
+    fn the_right_most_untrusted_address_is_the_client() {
+        let trusted: TrustedProxies = "10.0.0.0/8".parse().unwrap();
+        // The client wrote 1.1.1.1 itself; 203.0.113.5 is who reached the first proxy.
+        let chain = headers(&[
+            ("x-forwarded-for", "1.1.1.1, 203.0.113.5"),
+            ("x-forwarded-for", "10.0.0.9"),
+        ]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &chain, &trusted), ip("203.0.113.5"));
+        let all_trusted = headers(&[("x-forwarded-for", "10.0.0.7, 10.0.0.9")]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &all_trusted, &trusted), ip("10.0.0.7"));
+        let broken = headers(&[("x-forwarded-for", "203.0.113.5, garbage, 10.0.0.9")]);
+        assert_eq!(
+            client_ip(ip("10.0.0.2"), &broken, &trusted),
+            ip("10.0.0.9"),
+            "a malformed hop stops the walk"
+        );
+        let none = headers(&[]);
+        assert_eq!(client_ip(ip("10.0.0.2"), &none, &trusted), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn forwarded_header_for_parameter() {
+        let trusted: TrustedProxies = "10.0.0.0/8, fd00::/8".parse().unwrap();
+        let forwarded = headers(&[(
+            "forwarded",
+            "for=198.51.100.1;proto=https, For=\"[2001:db8:cafe::17]:4711\";by=10.0.0.1",
+        )]);
+        assert_eq!(client_ip(ip("fd00::1"), &forwarded, &trusted), ip("2001:db8:cafe::17"));
+        let with_port = headers(&[("forwarded", "for=\"192.0.2.60:8080\"")]);
+        assert_eq!(client_ip(ip("10.0.0.1"), &with_port, &trusted), ip("192.0.2.60"));
+        let hidden = headers(&[("forwarded", "for=_hidden")]);
+        assert_eq!(client_ip(ip("10.0.0.1"), &hidden, &trusted), ip("10.0.0.1"));
+    }
+}
