@@ -202,6 +202,9 @@ async fn s3_endpoint(
             let root = global.data_dir.join("objects");
             let local = s3::local::Local::new(root.clone())
                 .map_err(|e| format!("could not use {} for objects: {e}", root.display()))?;
+            local.sweep_abandoned_uploads(std::time::Duration::from_secs(
+                options.s3_multipart_max_age_days.saturating_mul(24 * 3600),
+            ));
             s3::endpoint(state.db.clone(), state.secrets.clone(), local, domain)?
         }
         S3Backend::Proxy => {

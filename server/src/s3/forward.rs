@@ -13,12 +13,22 @@ macro_rules! with_forwarded_operations {
             copy_object(CopyObjectInput) -> CopyObjectOutput;
             delete_object(DeleteObjectInput) -> DeleteObjectOutput;
             delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
+        }
+    };
+}
+
+/// Multipart uploads: the proxy passes them on; the local backend keeps them itself
+/// (see `multipart`).
+macro_rules! with_multipart_operations {
+    ($callback:ident, $target:ident, $prepare:ident) => {
+        $callback! { $target, $prepare;
             create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput;
             upload_part(UploadPartInput) -> UploadPartOutput;
             upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
             complete_multipart_upload(CompleteMultipartUploadInput) -> CompleteMultipartUploadOutput;
             abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
             list_parts(ListPartsInput) -> ListPartsOutput;
+            list_multipart_uploads(ListMultipartUploadsInput) -> ListMultipartUploadsOutput;
         }
     };
 }
@@ -39,7 +49,6 @@ macro_rules! with_engine_operations {
             get_object_legal_hold(GetObjectLegalHoldInput) -> GetObjectLegalHoldOutput;
             put_object_legal_hold(PutObjectLegalHoldInput) -> PutObjectLegalHoldOutput;
             restore_object(RestoreObjectInput) -> RestoreObjectOutput;
-            list_multipart_uploads(ListMultipartUploadsInput) -> ListMultipartUploadsOutput;
             delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
             get_bucket_versioning(GetBucketVersioningInput) -> GetBucketVersioningOutput;
             put_bucket_versioning(PutBucketVersioningInput) -> PutBucketVersioningOutput;
@@ -95,4 +104,4 @@ macro_rules! forward_to {
     };
 }
 
-pub(crate) use {forward_to, with_engine_operations, with_forwarded_operations};
+pub(crate) use {forward_to, with_engine_operations, with_forwarded_operations, with_multipart_operations};

@@ -2,7 +2,7 @@
 //! that depend on the key (ListBuckets shows only the key's own bucket).
 
 use super::access::AuthorizedKey;
-use super::forward::{forward_to, with_engine_operations, with_forwarded_operations};
+use super::forward::{forward_to, with_engine_operations, with_forwarded_operations, with_multipart_operations};
 use s3s::dto::*;
 use s3s::{S3, S3Request, S3Response, S3Result, s3_error};
 use std::time::{Duration, UNIX_EPOCH};
@@ -28,6 +28,7 @@ impl<B: S3> Gateway<B> {
 impl<B: S3> S3 for Gateway<B> {
     with_forwarded_operations!(forward_to, backend, ready);
     with_engine_operations!(forward_to, backend, ready);
+    with_multipart_operations!(forward_to, backend, ready);
 
     async fn list_buckets(&self, req: S3Request<ListBucketsInput>) -> S3Result<S3Response<ListBucketsOutput>> {
         let Some(AuthorizedKey(key)) = req.extensions.get::<AuthorizedKey>() else {

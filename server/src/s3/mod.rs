@@ -8,9 +8,11 @@ mod forward;
 pub mod gateway;
 pub mod keys;
 pub mod local;
+mod multipart;
 pub mod policy;
 mod post_form;
 pub mod proxy;
+mod tags;
 pub mod usage;
 
 use app::services::secrets::SecretBox;
