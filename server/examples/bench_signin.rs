@@ -37,6 +37,8 @@ fn memory_mib(field: &str) -> u64 {
 
 #[tokio::main]
 async fn main() {
+    // As `stook` does at start: argon2's blocks go back to the system when freed.
+    server::memory::return_large_blocks_to_the_system();
     let db = app::services::connect("sqlite::memory:")
         .await
         .expect("SQLite in memory");

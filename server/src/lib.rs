@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod client_ip;
 pub mod config;
+pub mod memory;
 pub mod s3;
 pub mod serve;
 pub mod session_store;

@@ -10,6 +10,7 @@ async fn main() -> ExitCode {
     // owner's alone, whatever umask the shell had (022 would leave them world-readable).
     // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
     unsafe { libc::umask(0o077) };
+    server::memory::return_large_blocks_to_the_system();
     let Cli { global, command } = Cli::parse();
     // s3s logs every refused or failed S3 request at ERROR (a wrong key, a missing object):
     // the client's mistake, not the server's. Server errors are still logged by
