@@ -10,6 +10,10 @@ export const baseURL = `http://127.0.0.1:${port}`;
 const s3Port = Number(process.env.STOOK_E2E_S3_PORT ?? 9100);
 // The S3 endpoint of the server under test, for tests that use a key made in the panel.
 process.env.STOOK_E2E_S3_URL = `http://127.0.0.1:${s3Port}`;
+// The binary and data directory of the server under test, for tests that use the CLI.
+const stookBin = process.env.STOOK_E2E_BIN ?? '../target/release/stook';
+process.env.STOOK_E2E_BIN = stookBin;
+process.env.STOOK_E2E_DATA_DIR = dataDir;
 
 const launchOptions = {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -34,7 +38,7 @@ export default defineConfig({
   // The release build that ./scripts/run.sh serves (`cargo leptos build --release`):
   // a debug build skips wasm-opt and once hid a bundle that never loaded.
   webServer: {
-    command: `${process.env.STOOK_E2E_BIN ?? '../target/release/stook'} serve`,
+    command: `${stookBin} serve`,
     url: `${baseURL}/login`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -279,11 +279,11 @@ impl ActionSet {
                 Some(a) => {
                     set.insert(a.name);
                 }
-                None => return Err(format!("“{word}” is not an S3 action Stook knows")),
+                None => return Err(format!("“{word}” is not an S3 action Stook knows.")),
             }
         }
         if set.is_empty() {
-            return Err("choose at least one action".into());
+            return Err("Choose at least one action.".into());
         }
         Ok(ActionSet(set))
     }

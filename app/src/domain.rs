@@ -22,7 +22,7 @@ impl Role {
         match s {
             "customer" => Ok(Role::Customer),
             "admin" => Ok(Role::Admin),
-            other => Err(format!("role must be “customer” or “admin”, not “{other}”")),
+            other => Err(format!("Role must be “customer” or “admin”, not “{other}”.")),
         }
     }
 }
@@ -51,6 +51,8 @@ pub struct BucketView {
     pub created_at: i64,
     /// The access key id of the bucket's active master key pair.
     pub master_access_key_id: Option<String>,
+    /// Scoped credentials on this bucket that work now (not revoked, not expired).
+    pub active_credentials: u64,
 }
 
 /// A bucket as the Create Credential form offers it: all the browser needs to know.
@@ -105,6 +107,92 @@ impl KeyStatus {
     }
 }
 
+/// How a credentials list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListSort {
+    /// Newest first.
+    #[default]
+    Created,
+    /// A to Z.
+    Name,
+    /// Most recently used first; never used last.
+    LastUsed,
+}
+
+impl ListSort {
+    pub const ALL: [ListSort; 3] = [ListSort::Created, ListSort::Name, ListSort::LastUsed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListSort::Created => "created",
+            ListSort::Name => "name",
+            ListSort::LastUsed => "last_used",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ListSort::Created => "Newest first",
+            ListSort::Name => "Name",
+            ListSort::LastUsed => "Last used",
+        }
+    }
+
+    /// An unknown value is an error, never silently the default.
+    pub fn parse(text: &str) -> Result<ListSort, String> {
+        match text.trim() {
+            "" => Ok(ListSort::Created),
+            t => ListSort::ALL
+                .into_iter()
+                .find(|s| s.as_str() == t)
+                .ok_or_else(|| format!("“{t}” is not a sort order: use created, name or last_used.")),
+        }
+    }
+}
+
+/// Which keys a list shows by state: active ones (not expired), revoked ones, or ones
+/// whose expiry has passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusFilter {
+    Active,
+    Revoked,
+    Expired,
+}
+
+impl StatusFilter {
+    pub const ALL: [StatusFilter; 3] = [StatusFilter::Active, StatusFilter::Revoked, StatusFilter::Expired];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Active => "active",
+            StatusFilter::Revoked => "revoked",
+            StatusFilter::Expired => "expired",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusFilter::Active => "Active",
+            StatusFilter::Revoked => "Revoked",
+            StatusFilter::Expired => "Expired",
+        }
+    }
+
+    /// Empty means every status.
+    pub fn parse(text: &str) -> Result<Option<StatusFilter>, String> {
+        match text.trim() {
+            "" | "all" => Ok(None),
+            t => StatusFilter::ALL
+                .into_iter()
+                .find(|s| s.as_str() == t)
+                .map(Some)
+                .ok_or_else(|| format!("“{t}” is not a status: use active, revoked or expired.")),
+        }
+    }
+}
+
 /// A credential as lists show it: never the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialView {
@@ -138,6 +226,8 @@ pub struct CredentialPage {
     /// Zero-based.
     pub page: u64,
     pub page_size: u64,
+    /// The server's time of this answer (Unix seconds), to tell expired keys by.
+    pub now: i64,
 }
 
 impl CredentialPage {
@@ -151,6 +241,9 @@ impl CredentialPage {
 pub struct CredentialDetail {
     pub credential: CredentialView,
     pub endpoint_url: String,
+    /// Whether the viewer may reveal the secret: only its owner, and only while the key
+    /// is active (an admin manages other people's keys but never reads them).
+    pub can_reveal: bool,
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -159,10 +252,10 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 pub fn validate_new_password(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!("the password needs at least {MIN_PASSWORD_CHARS} characters"));
+        return Err(format!("The password needs at least {MIN_PASSWORD_CHARS} characters."));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(format!("the password may have at most {MAX_PASSWORD_BYTES} bytes"));
+        return Err(format!("The password may have at most {MAX_PASSWORD_BYTES} bytes."));
     }
     Ok(())
 }
@@ -178,10 +271,10 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
             && !domain.contains('@')
     });
     if email.is_empty() {
-        return Err("enter an email address".into());
+        return Err("Enter an email address.".into());
     }
     if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) || !valid_shape {
-        return Err(format!("“{}” is not a valid email address", raw.trim()));
+        return Err(format!("“{}” is not a valid email address.", raw.trim()));
     }
     Ok(email)
 }
@@ -191,23 +284,23 @@ pub fn normalize_email(raw: &str) -> Result<String, String> {
 pub fn validate_bucket_name(name: &str) -> Result<(), String> {
     let len = name.len();
     if !(3..=63).contains(&len) {
-        return Err("a bucket name has 3 to 63 characters".into());
+        return Err("A bucket name has 3 to 63 characters.".into());
     }
     if !name
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
     {
-        return Err("a bucket name may hold only lowercase letters, digits, “-” and “.”".into());
+        return Err("A bucket name may hold only lowercase letters, digits, “-” and “.” (a full stop).".into());
     }
     let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
     if !edge_ok(name.as_bytes()[0]) || !edge_ok(name.as_bytes()[len - 1]) {
-        return Err("a bucket name starts and ends with a letter or digit".into());
+        return Err("A bucket name starts and ends with a letter or digit.".into());
     }
     if name.contains("..") || name.contains(".-") || name.contains("-.") {
-        return Err("a bucket name may not have “..”, “.-” or “-.”".into());
+        return Err("A bucket name may not have “..”, “.-” or “-.” in it.".into());
     }
     if name.parse::<std::net::Ipv4Addr>().is_ok() {
-        return Err("a bucket name may not look like an IP address".into());
+        return Err("A bucket name may not look like an IP address.".into());
     }
     Ok(())
 }
@@ -224,7 +317,7 @@ pub fn validate_region_name(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "“{name}” is not a region name: use 2–32 lowercase letters, digits and “-”, like eu-west-1"
+            "“{name}” is not a region name: use 2–32 lowercase letters, digits and “-”, like eu-west-1."
         ))
     }
 }
@@ -240,7 +333,7 @@ pub fn validate_endpoint_url(url: &str) -> Result<(), String> {
             Ok(())
         }
         _ => Err(format!(
-            "“{url}” is not an endpoint URL: give one like https://s3.eu-west-1.example.com"
+            "“{url}” is not an endpoint URL: give one like https://s3.eu-west-1.example.com."
         )),
     }
 }
@@ -249,16 +342,16 @@ pub fn validate_endpoint_url(url: &str) -> Result<(), String> {
 pub fn normalize_credential_name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     if name.is_empty() {
-        return Err("give the credential a name".into());
+        return Err("Give the credential a name.".into());
     }
     if name.chars().count() > 64 {
-        return Err("a credential name has at most 64 characters".into());
+        return Err("A credential name has at most 64 characters.".into());
     }
     if name.contains(char::REPLACEMENT_CHARACTER) {
-        return Err("a credential name must be valid UTF-8 text".into());
+        return Err("A credential name must be valid UTF-8 text.".into());
     }
     if name.chars().any(|c| c.is_control() || is_invisible_format(c)) {
-        return Err("a credential name may not hold control, invisible or text-direction characters".into());
+        return Err("A credential name may not hold control, invisible or text-direction characters.".into());
     }
     Ok(name.to_string())
 }
@@ -292,25 +385,25 @@ pub fn normalize_path(raw: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     if trimmed.starts_with('/') {
-        return Err("a path starts inside the bucket: leave out the leading “/”".into());
+        return Err("A path starts inside the bucket: leave out the leading “/”.".into());
     }
     if trimmed.contains(char::REPLACEMENT_CHARACTER) {
-        return Err("a path must be valid UTF-8 text".into());
+        return Err("A path must be valid UTF-8 text.".into());
     }
     if trimmed.chars().any(|c| c.is_control() || is_invisible_format(c)) {
-        return Err("a path may not hold control, invisible or text-direction characters".into());
+        return Err("A path may not hold control, invisible or text-direction characters.".into());
     }
     let mut segments = Vec::new();
     for segment in trimmed.split('/') {
         match segment {
             "" => continue, // `a//b` and a trailing `/` collapse
-            "." | ".." => return Err("a path may not hold “.” or “..” segments".into()),
+            "." | ".." => return Err("A path may not hold “.” or “..” segments.".into()),
             s => segments.push(s),
         }
     }
     let path = format!("{}/", segments.join("/"));
     if path.len() > MAX_PATH_BYTES {
-        return Err(format!("a path has at most {MAX_PATH_BYTES} bytes"));
+        return Err(format!("A path has at most {MAX_PATH_BYTES} bytes."));
     }
     Ok(Some(path))
 }

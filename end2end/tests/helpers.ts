@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect, test as base, type Page } from '@playwright/test';
 
 /** The demo customer that playwright.config.ts has the server load. */
@@ -56,4 +57,21 @@ export async function expectIslandsHydrated(page: Page, what: string, expected?:
       `${what}: island ${i + 1} of ${count} hydrated`,
     ).toBeAttached();
   }
+}
+
+/** Runs the operator CLI on the server's own data directory; returns its stdout. */
+export function stookCli(args: string[]): string {
+  return execFileSync(process.env.STOOK_E2E_BIN!, args, {
+    env: { ...process.env, STOOK_DATA_DIR: process.env.STOOK_E2E_DATA_DIR!, RUST_LOG: 'error' },
+    encoding: 'utf8',
+  });
+}
+
+/** Signs in as someone other than the demo customer. */
+export async function signInAs(page: Page, email: string, password: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-user')).toHaveText(email);
 }

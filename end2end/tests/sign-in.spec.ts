@@ -53,6 +53,15 @@ test('an admin sees every customer with the owner column', async ({ page }) => {
   await expect(page.getByTestId('signed-in-user')).toHaveText(admin.email);
   await expect(page.getByRole('columnheader', { name: 'Owner' })).toBeVisible();
   await expect(page.locator('table.data-table tbody tr').first()).toContainText(demo.email);
+  // An admin manages a customer's key but never reads it: the drawer offers no reveal
+  // and says why.
+  await page.locator('table.data-table tbody tr').first().getByRole('link').first().click();
+  const drawer = page.getByRole('dialog');
+  await expect(drawer.getByTestId('access-key-id')).toBeVisible();
+  await expect(drawer.getByRole('button', { name: 'Show secret' })).toHaveCount(0);
+  await expect(drawer.getByTestId('no-reveal')).toHaveText(
+    `Only its owner, ${demo.email}, can reveal this secret: admins manage keys but never read them.`,
+  );
 });
 
 test('pages carry a nonce-based content security policy', async ({ page }) => {

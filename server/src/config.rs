@@ -225,6 +225,19 @@ pub enum BucketCommand {
         #[arg(long)]
         name: String,
     },
+    /// Rename a bucket (names are unique across all regions); its keys keep working
+    Rename {
+        /// The bucket's current name
+        #[arg(long)]
+        name: String,
+        /// The bucket's region: needed only when a database made before names were unique
+        /// has several buckets of this name
+        #[arg(long)]
+        region: Option<String>,
+        /// The new name
+        #[arg(long)]
+        to: String,
+    },
     /// List buckets
     List {
         /// Only this user's buckets
@@ -240,7 +253,7 @@ pub enum CredentialCommand {
         /// Bucket name
         #[arg(long)]
         bucket: String,
-        /// Region of the bucket, when several regions have a bucket of that name
+        /// Region of the bucket, checked when given
         #[arg(long)]
         region: Option<String>,
         #[arg(long)]

@@ -1,6 +1,6 @@
 #![recursion_limit = "256"]
 use clap::Parser as _;
-use server::config::{Cli, Command};
+use server::config::{BucketCommand, Cli, Command};
 use server::{cli, serve};
 use std::process::ExitCode;
 
@@ -33,8 +33,17 @@ async fn main() -> ExitCode {
     if let Err(message) = private_data_dir(&global.data_dir) {
         return fail(message);
     }
+    // Renaming is how an operator repairs a database the bucket-name migration refuses.
+    let repairing = matches!(command, Some(Command::Bucket(BucketCommand::Rename { .. })));
     let db = match app::services::connect(&global.database_url()).await {
         Ok(db) => db,
+        Err(e) if repairing => match app::services::connect_unmigrated(&global.database_url()).await {
+            Ok(db) => {
+                tracing::warn!(error = %e, "renaming on a database that is not fully migrated");
+                db
+            }
+            Err(e) => return fail(format!("could not open the database: {e}")),
+        },
         Err(e) => return fail(format!("could not open the database: {e}")),
     };
     let (secrets, created) = match app::services::open_master_key(&db, &global.master_key_file()).await {

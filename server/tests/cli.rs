@@ -114,7 +114,7 @@ fn users() {
     assert!(
         stook
             .refused(&["user", "add", "--email", "d@example.com", "--role", "king"])
-            .contains("role must be")
+            .contains("Role must be")
     );
     let list = stook.json(&["user", "list"]);
     assert_eq!(

@@ -482,6 +482,81 @@ async fn folder_keys_get_no_bucket_wide_actions(db: DatabaseConnection) {
     );
 }
 
+/// The list sorts by name, creation and last use, filters by status, and the buckets
+/// count their working keys.
+async fn lists_sort_and_filter_by_status(db: DatabaseConnection) {
+    use sea_orm::{ActiveModelTrait as _, ActiveValue::Set};
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let mut ids = Vec::new();
+    for name in ["beta", "Alpha", "gamma", "delta"] {
+        let made = create(&mut ann, ann_bucket, name, "", &["s3:GetObject"]).await;
+        ids.push(made.json()["access_key_id"].as_str().unwrap().to_string());
+    }
+    ann.call("credentials/revoke", &[("access_key_id", &ids[2])]).await;
+    let row = |id: &str| {
+        let id = id.to_string();
+        let db = state.db.clone();
+        async move {
+            credential::Entity::find()
+                .filter(credential::Column::AccessKeyId.eq(id))
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let mut expired: credential::ActiveModel = row(&ids[3]).await.into();
+    expired.expires_at = Set(Some(app::services::now() - 60));
+    expired.update(&state.db).await.unwrap();
+    for (i, used_at) in [(0, 1_000), (1, 2_000)] {
+        let mut used: credential::ActiveModel = row(&ids[i]).await.into();
+        used.last_used_at = Set(Some(used_at));
+        used.update(&state.db).await.unwrap();
+    }
+    let names = |reply: common::Reply| -> Vec<String> {
+        reply.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        names(ann.call("credentials", &[]).await),
+        ["delta", "gamma", "Alpha", "beta"]
+    );
+    assert_eq!(
+        names(ann.call("credentials", &[("sort", "name")]).await),
+        ["Alpha", "beta", "delta", "gamma"]
+    );
+    assert_eq!(
+        names(ann.call("credentials", &[("sort", "last_used")]).await),
+        ["Alpha", "beta", "delta", "gamma"],
+        "most recently used first, never used last (newest first among them)"
+    );
+    assert_eq!(
+        names(ann.call("credentials", &[("status", "active")]).await),
+        ["Alpha", "beta"]
+    );
+    assert_eq!(
+        names(ann.call("credentials", &[("status", "revoked")]).await),
+        ["gamma"]
+    );
+    assert_eq!(
+        names(ann.call("credentials", &[("status", "expired")]).await),
+        ["delta"]
+    );
+    for (field, value) in [("sort", "size"), ("status", "paused")] {
+        let refused = ann.call("credentials", &[(field, value)]).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+        assert_eq!(refused.json()["field"], field);
+    }
+    let buckets: Value = ann.call("buckets", &[]).await.json();
+    assert_eq!(buckets[0]["active_credentials"], 2, "{buckets}");
+}
+
 async fn scripts_may_send_json(db: DatabaseConnection) {
     let state = state(db);
     let (ann_bucket, _) = setup(&state).await;
@@ -529,4 +604,5 @@ on_both_databases!(
     rotating_a_master_key_replaces_it,
     admins_create_buckets_with_unique_names,
     folder_keys_get_no_bucket_wide_actions,
+    lists_sort_and_filter_by_status,
 );

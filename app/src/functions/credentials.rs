@@ -15,13 +15,17 @@ use crate::services::{audit::Actor, credentials};
 pub const MAX_PAGE: u64 = 1_000_000;
 
 /// A page of the signed-in customer's credentials (an admin: everyone's, optionally one
-/// owner's), newest first, searched over name, bucket and access key id.
+/// owner's), searched over name, bucket and access key id, narrowed to one status
+/// (`active`, `revoked`, `expired`) and sorted by `created` (newest first, the default),
+/// `name` or `last_used`.
 #[server(endpoint = "credentials")]
 pub async fn list_credentials(
     #[server(default)] search: String,
     #[server(default)] page: u64,
     #[server(default)] owner: String,
     #[server(default)] bucket_id: Option<i32>,
+    #[server(default)] sort: String,
+    #[server(default)] status: String,
 ) -> Result<CredentialPage, AppError> {
     respond(async move {
         if page > MAX_PAGE {
@@ -30,12 +34,16 @@ pub async fn list_credentials(
                 format!("There is no page {page}: pages are numbered from 0 to {MAX_PAGE}."),
             ));
         }
+        let sort = crate::domain::ListSort::parse(&sort).map_err(|m| AppError::invalid("sort", m))?;
+        let status = crate::domain::StatusFilter::parse(&status).map_err(|m| AppError::invalid("status", m))?;
         let (state, user) = require_user().await?;
         let query = credentials::ListQuery {
             search,
             page,
             owner_email: Some(owner),
             bucket_id,
+            sort,
+            status,
         };
         credentials::page_credentials(&state.db, &user, &query).await
     })

@@ -69,6 +69,15 @@ fn BucketCard(bucket: BucketView, is_admin: bool, viewer_email: String, rotating
                 {is_admin.then(|| view! { <dt>"Owner"</dt><dd>{bucket.owner_email.clone()}</dd> })}
                 <dt>"Created"</dt>
                 <dd>{format_utc(bucket.created_at)}</dd>
+                <dt>"Active credentials"</dt>
+                <dd data-testid="active-credentials">
+                    <a href=format!("/?bucket={id}&status=active")>
+                        {match bucket.active_credentials {
+                            1 => "1 active key".to_string(),
+                            n => format!("{n} active keys"),
+                        }}
+                    </a>
+                </dd>
                 <dt>"Master access key id"</dt>
                 <dd class="row">
                     <code class="key-id">{key_id.clone()}</code>

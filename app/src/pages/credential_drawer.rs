@@ -18,7 +18,7 @@ pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl In
     let close_href = list_state.href(&[]);
     view! {
         <Overlay close_href=close_href.clone()>
-            <aside class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1" autofocus>
+            <div class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1" autofocus>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {
                         let close_href = close_href.clone();
@@ -42,7 +42,7 @@ pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl In
                         }
                     }
                 </Suspense>
-            </aside>
+            </div>
         </Overlay>
     }
 }
@@ -115,7 +115,21 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                 <CopyText text=id.clone() label="Copy access key id".to_string() />
             </div>
             <p class="label">"Secret key"</p>
-            <SecretReveal access_key_id=id.clone() />
+            {if detail.can_reveal {
+                view! { <SecretReveal access_key_id=id.clone() /> }.into_any()
+            } else if !active {
+                view! {
+                    <p class="muted" data-testid="no-reveal">
+                        "A revoked key's secret is not shown: the key no longer works."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <p class="muted" data-testid="no-reveal">
+                        {format!("Only its owner, {}, can reveal this secret: admins manage keys but never read them.", c.owner_email)}
+                    </p>
+                }.into_any()
+            }}
         </section>
         <section class="drawer-section" aria-labelledby="actions-title">
             <h3 id="actions-title">"Actions"</h3>

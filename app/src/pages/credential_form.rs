@@ -54,19 +54,21 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
     let path_error = move || normalize_path(&path.get()).err().or_else(|| server_error("path"));
     let bucket_error = move || server_error("bucket_id").or_else(|| server_error("bucket"));
     let actions_error = move || server_error("actions");
-    let valid = move || {
-        normalize_credential_name(&name.get()).is_ok()
-            && !bucket_id.get().is_empty()
-            && normalize_path(&path.get()).is_ok()
-            && (all_actions.get() || !chosen.read().is_empty())
-    };
-    let chosen_count = move || {
-        if all_actions.get() {
-            catalog::ACTIONS.len()
+    // What still stops Submit, in the words shown beside it (None: ready).
+    let missing = move || {
+        if normalize_credential_name(&name.get()).is_err() {
+            Some("Give the credential a name.")
+        } else if bucket_id.get().is_empty() {
+            Some("Choose a bucket.")
+        } else if normalize_path(&path.get()).is_err() {
+            Some("Correct the path.")
+        } else if !all_actions.get() && chosen.read().is_empty() {
+            Some("Choose at least one action.")
         } else {
-            chosen.read().len()
+            None
         }
     };
+    let valid = move || missing().is_none();
     let apply_preset = move |preset: Preset| {
         all_actions.set(false);
         chosen.set(preset.actions().names().clone());
@@ -74,6 +76,20 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
     // A key limited to a folder cannot change bucket-wide settings: with a path, those
     // actions are unavailable and any already ticked are let go.
     let path_limited = Signal::derive(move || matches!(normalize_path(&path.get()), Ok(Some(_))));
+    // With All S3 Actions the tree shows every action the key gets as ticked, so the
+    // legend, the category counts and the boxes always agree.
+    let shown_chosen: Signal<BTreeSet<&'static str>> = Signal::derive(move || {
+        if all_actions.get() {
+            catalog::ACTIONS
+                .iter()
+                .filter(|a| !(path_limited.get() && a.category.needs_whole_bucket()))
+                .map(|a| a.name)
+                .collect()
+        } else {
+            chosen.get()
+        }
+    });
+    let chosen_count = move || shown_chosen.read().len();
     Effect::new(move |_| {
         if path_limited.get() {
             chosen.update(|c| c.retain(|name| catalog::find(name).is_none_or(|a| !a.category.needs_whole_bucket())));
@@ -192,16 +208,20 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                             <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadOnly)>"Read Only"</button>
                             <button type="button" class="btn btn-small" on:click=move |_| apply_preset(Preset::ReadWrite)>"Read & Write"</button>
                         </div>
-                        <ActionTree chosen filter expanded disabled=all_actions.into() hydrated=hydrated.into() path_limited />
+                        <ActionTree chosen shown_chosen filter expanded disabled=all_actions.into() hydrated=hydrated.into() path_limited />
                         <FieldError id="cred-actions-error" message=Signal::derive(actions_error) />
                     </fieldset>
                     {move || other_error().map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}
                     <div class="dialog-footer">
+                        <p id="submit-missing" class="submit-missing muted" role="status">
+                            {move || hydrated.get().then(missing).flatten()}
+                        </p>
                         <a href=close_href.clone() class="btn">"Cancel"</a>
                         <button
                             type="submit"
                             class="btn btn-primary"
                             disabled=move || create.pending().get() || (hydrated.get() && !valid())
+                            aria-describedby="submit-missing"
                         >
                             {move || if create.pending().get() { "Creating…" } else { "Submit" }}
                         </button>
@@ -241,6 +261,8 @@ fn FieldError(id: &'static str, message: Signal<Option<String>>) -> impl IntoVie
 #[component]
 fn ActionTree(
     chosen: Chosen,
+    /// What the boxes show: `chosen`, or everything under All S3 Actions.
+    shown_chosen: Signal<BTreeSet<&'static str>>,
     filter: RwSignal<String>,
     expanded: RwSignal<BTreeSet<Category>>,
     disabled: Signal<bool>,
@@ -294,10 +316,10 @@ fn ActionTree(
         >
             {Category::ALL.into_iter().map(|category| {
                 let row = TreeRow::Category(category);
-                let state = move || category_state(category, &chosen.read());
+                let state = move || category_state(category, &shown_chosen.read());
                 let shown = move || in_category(category).any(|a| matches_filter(a, &filter.read()));
                 let total = in_category(category).count();
-                let picked = move || in_category(category).filter(|a| chosen.read().contains(a.name)).count();
+                let picked = move || in_category(category).filter(|a| shown_chosen.read().contains(a.name)).count();
                 let toggle_open = move || expanded.update(|e| {
                     if !e.remove(&category) {
                         e.insert(category);
@@ -314,7 +336,7 @@ fn ActionTree(
                         hidden=move || !shown()
                         aria-expanded=move || open(category).to_string()
                         aria-checked=move || state().aria_checked()
-                        aria-label=category.label()
+                        aria-labelledby=format!("{}-label", row.checkbox_id())
                     >
                         <div class="tree-row">
                             <button
@@ -338,7 +360,7 @@ fn ActionTree(
                                     on:focus=move |_| last_focused.set(Some(row))
                                     on:change=move |_| chosen.update(|c| toggle_category(category, &filter.get_untracked(), c))
                                 />
-                                <span class="tree-label">{category.label()}</span>
+                                <span class="tree-label" id=format!("{}-label", row.checkbox_id())>{category.label()}</span>
                                 <span class="count muted">{move || format!("{}/{total}", picked())}</span>
                             </label>
                         </div>
@@ -351,14 +373,15 @@ fn ActionTree(
                             {in_category(category).map(|action| {
                                 let name = action.name;
                                 let row = TreeRow::Action(category, name);
-                                let is_chosen = move || chosen.read().contains(name);
+                                let is_chosen = move || shown_chosen.read().contains(name);
                                 view! {
                                     <li
                                         role="treeitem"
                                         class="tree-action"
                                         hidden=move || !matches_filter(action, &filter.read())
                                         aria-checked=move || is_chosen().to_string()
-                                        aria-label=name
+                                        aria-labelledby=format!("{}-name", row.checkbox_id())
+                                        aria-describedby=format!("{}-description", row.checkbox_id())
                                     >
                                         <label class="check">
                                             <input
@@ -377,8 +400,8 @@ fn ActionTree(
                                                     });
                                                 }
                                             />
-                                            <code>{name}</code>
-                                            <span class="muted description">{action.description}</span>
+                                            <code id=format!("{}-name", row.checkbox_id())>{name}</code>
+                                            <span class="muted description" id=format!("{}-description", row.checkbox_id())>{action.description}</span>
                                         </label>
                                     </li>
                                 }

@@ -4,7 +4,7 @@
 
 use super::credential_drawer::CredentialDrawer;
 use super::credential_form::CreateCredentialForm;
-use crate::domain::{CredentialPage, KeyStatus, SignedInUser, format_utc};
+use crate::domain::{CredentialPage, KeyStatus, ListSort, SignedInUser, StatusFilter, format_utc};
 use crate::functions::credentials::list_credentials;
 use crate::functions::storage::list_buckets;
 use leptos::prelude::*;
@@ -19,6 +19,10 @@ pub struct ListState {
     pub page: u64,
     pub owner: String,
     pub bucket: Option<i32>,
+    /// `created` (the default), `name` or `last_used`.
+    pub sort: String,
+    /// Empty (every status), `active`, `revoked` or `expired`.
+    pub status: String,
 }
 
 impl ListState {
@@ -36,6 +40,12 @@ impl ListState {
         }
         if let Some(bucket) = self.bucket {
             params.push(("bucket".into(), bucket.to_string()));
+        }
+        if !self.sort.is_empty() && self.sort != ListSort::default().as_str() {
+            params.push(("sort".into(), self.sort.clone()));
+        }
+        if !self.status.is_empty() {
+            params.push(("status".into(), self.status.clone()));
         }
         params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         if params.is_empty() {
@@ -70,6 +80,8 @@ pub fn CredentialsPage() -> impl IntoView {
             page: q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0),
             owner: q.get("owner").unwrap_or_default(),
             bucket: q.get("bucket").and_then(|b| b.parse().ok()),
+            sort: q.get("sort").unwrap_or_default(),
+            status: q.get("status").unwrap_or_default(),
         }
     });
     let open_key = Memo::new(move |_| query.read().get("key").filter(|k| !k.is_empty()));
@@ -77,7 +89,16 @@ pub fn CredentialsPage() -> impl IntoView {
 
     let credentials = Resource::new(
         move || list_state.get(),
-        |state| list_credentials(state.search, state.page, state.owner, state.bucket),
+        |state| {
+            list_credentials(
+                state.search,
+                state.page,
+                state.owner,
+                state.bucket,
+                state.sort,
+                state.status,
+            )
+        },
     );
     let buckets = Resource::new(|| (), |_| list_buckets());
 
@@ -100,8 +121,27 @@ pub fn CredentialsPage() -> impl IntoView {
             />
             {is_admin.then(|| view! {
                 <input type="search" name="owner" aria-label="Customer email" placeholder="Customer email" value=move || list_state.get().owner />
-                <BucketFilter buckets selected=Signal::derive(move || list_state.get().bucket) />
             })}
+            <BucketFilter buckets selected=Signal::derive(move || list_state.get().bucket) />
+            <select name="status" aria-label="Status">
+                <option value="" selected=move || list_state.get().status.is_empty()>"Any status"</option>
+                {StatusFilter::ALL.into_iter().map(|s| view! {
+                    <option value=s.as_str() selected=move || list_state.get().status == s.as_str()>{s.label()}</option>
+                }).collect_view()}
+            </select>
+            <select name="sort" aria-label="Sort by">
+                {ListSort::ALL.into_iter().map(|s| view! {
+                    <option
+                        value=s.as_str()
+                        selected=move || {
+                            let sort = list_state.get().sort;
+                            sort == s.as_str() || (sort.is_empty() && s == ListSort::default())
+                        }
+                    >
+                        {format!("Sort: {}", s.label())}
+                    </option>
+                }).collect_view()}
+            </select>
             <button type="submit" class="btn">"Search"</button>
         </form>
         <Transition fallback=|| view! { <p class="muted">"Loading credentials…"</p> }>
@@ -115,12 +155,47 @@ pub fn CredentialsPage() -> impl IntoView {
         {move || creating.get().then(|| view! {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let buckets = buckets.await.unwrap_or_default().into_iter().map(Into::into).collect();
-                    view! { <CreateCredentialForm buckets close_href=list_state.get().href(&[]) error=super::query_error()() /> }
+                    let buckets: Vec<_> = buckets.await.unwrap_or_default().into_iter().map(Into::into).collect();
+                    let close_href = list_state.get().href(&[]);
+                    if buckets.is_empty() {
+                        view! { <NoBucketsYet close_href /> }.into_any()
+                    } else {
+                        view! { <CreateCredentialForm buckets close_href error=super::query_error()() /> }.into_any()
+                    }
                 })}
             </Suspense>
         })}
         {move || open_key.get().map(|key| view! { <CredentialDrawer access_key_id=key list_state=list_state.get() /> })}
+    }
+}
+
+/// What Create Credential shows a customer who has no bucket: a key opens one bucket,
+/// so there is nothing to choose yet; what a bucket is and who makes one.
+#[component]
+fn NoBucketsYet(close_href: String) -> impl IntoView {
+    view! {
+        <super::Overlay close_href=close_href.clone()>
+            <section class="dialog" role="dialog" aria-modal="true" aria-labelledby="no-buckets-title" tabindex="-1" autofocus>
+                <header class="dialog-header">
+                    <h2 id="no-buckets-title">"Create Credential"</h2>
+                    <a href=close_href.clone() class="btn btn-ghost btn-small" aria-label="Close">"Close"</a>
+                </header>
+                <div class="dialog-body">
+                    <p><strong>"You have no bucket yet, and every credential is a key to one bucket."</strong></p>
+                    <p>
+                        "A bucket is a named store for your files in one region (like eu-west-1). It comes with a master key \
+                         for the whole bucket, and from it you make credentials limited to a folder and to the actions a tool needs."
+                    </p>
+                    <p>
+                        "Buckets are created by your Stook administrator. Ask them for one: it will show on the Buckets page, \
+                         and you can then create credentials here."
+                    </p>
+                </div>
+                <div class="dialog-footer">
+                    <a href=close_href class="btn">"Close"</a>
+                </div>
+            </section>
+        </super::Overlay>
     }
 }
 
@@ -154,7 +229,10 @@ fn BucketFilter(
 #[component]
 fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) -> impl IntoView {
     if page.total == 0 {
-        let searching = !list_state.search.is_empty() || !list_state.owner.is_empty() || list_state.bucket.is_some();
+        let searching = !list_state.search.is_empty()
+            || !list_state.owner.is_empty()
+            || list_state.bucket.is_some()
+            || !list_state.status.is_empty();
         return if searching {
             view! {
                 <div class="empty-state">
@@ -177,6 +255,7 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
             .into_any()
         };
     }
+    let now = page.now;
     let first = page.page * page.page_size + 1;
     let last = first + page.items.len() as u64 - 1;
     let page_count = page.page_count();
@@ -198,33 +277,49 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
         <div class="table-wrap">
             <table class="data-table" aria-label="Credentials">
                 <thead>
+                    // Narrower windows fold the less important columns (`col-fold`) into
+                    // the row's detail line under the name; on a phone each row is a card.
                     <tr>
                         <th scope="col">"Name"</th>
-                        {is_admin.then(|| view! { <th scope="col">"Owner"</th> })}
+                        {is_admin.then(|| view! { <th scope="col" class="col-owner">"Owner"</th> })}
                         <th scope="col">"Bucket"</th>
-                        <th scope="col">"Path"</th>
+                        <th scope="col" class="col-path">"Path"</th>
                         <th scope="col">"Permissions"</th>
-                        <th scope="col">"Access key id"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Last used"</th>
+                        <th scope="col" class="col-key">"Access key id"</th>
+                        <th scope="col" class="col-fold">"Created"</th>
+                        <th scope="col" class="col-fold">"Last used"</th>
                         <th scope="col">"Status"</th>
                     </tr>
                 </thead>
                 <tbody>
                     {page.items.into_iter().map(|c| {
                         let revoked = c.status == KeyStatus::Revoked;
+                        // Page loads are server-rendered, so "now" is the server's.
+                        let expired = !revoked && c.expires_at.is_some_and(|t| t <= now);
+                        let (status_class, status_text) = if revoked {
+                            ("status status-revoked", "Revoked")
+                        } else if expired {
+                            ("status status-revoked", "Expired")
+                        } else {
+                            ("status status-active", "Active")
+                        };
                         let href = list_state.href(&[("key", &c.access_key_id)]);
+                        let created = format_utc(c.created_at);
+                        let last_used = c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into());
                         view! {
                             <tr class:revoked=revoked>
-                                <td><a href=href class="row-link">{c.name.unwrap_or_default()}</a></td>
-                                {is_admin.then(|| view! { <td>{c.owner_email.clone()}</td> })}
-                                <td>{c.bucket} <span class="muted">" (" {c.region} ")"</span></td>
-                                <td><code>{c.path.unwrap_or_else(|| "/".into())}</code></td>
-                                <td>{c.permission_summary}</td>
-                                <td><code>{c.access_key_id}</code></td>
-                                <td>{format_utc(c.created_at)}</td>
-                                <td>{c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into())}</td>
-                                <td><span class=if revoked { "status status-revoked" } else { "status status-active" }>{if revoked { "Revoked" } else { "Active" }}</span></td>
+                                <td class="cell-name">
+                                    <a href=href class="row-link">{c.name.unwrap_or_default()}</a>
+                                    <span class="row-detail muted">{format!("Created {created} · Last used {last_used}")}</span>
+                                </td>
+                                {is_admin.then(|| view! { <td class="col-owner" data-label="Owner">{c.owner_email.clone()}</td> })}
+                                <td data-label="Bucket">{c.bucket} " " <span class="muted region">"(" {c.region} ")"</span></td>
+                                <td class="col-path" data-label="Path"><code>{c.path.unwrap_or_else(|| "/".into())}</code></td>
+                                <td data-label="Permissions">{c.permission_summary}</td>
+                                <td class="col-key" data-label="Access key id"><code>{c.access_key_id}</code></td>
+                                <td class="col-fold date">{created}</td>
+                                <td class="col-fold date">{last_used}</td>
+                                <td data-label="Status"><span class=status_class>{status_text}</span></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -59,13 +59,27 @@ pub fn SecretReveal(access_key_id: String) -> impl IntoView {
         _ => None,
     };
     let id_for_form = access_key_id.clone();
+    // Where the keyboard goes next: to the password field once asked for, then to the
+    // secret once shown (Copy sits right after it).
+    let password_input = NodeRef::<leptos::html::Input>::new();
+    let secret_text = NodeRef::<leptos::html::Code>::new();
+    Effect::new(move |_| {
+        if let Some(input) = password_input.get() {
+            let _ = input.focus();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(code) = secret_text.get() {
+            let _ = code.focus();
+        }
+    });
     view! {
         <div class="secret-box" data-hydrated=super::hydration_marker()>
             {move || match secret.get() {
                 Some(value) => {
                     let copy_text = Signal::derive(move || secret.get().unwrap_or_default());
                     view! {
-                        <code class="secret" data-testid="secret-key">{value}</code>
+                        <code class="secret" data-testid="secret-key" tabindex="-1" node_ref=secret_text>{value}</code>
                         <div class="row">
                             <button type="button" class="btn btn-small" on:click=move |_| secret.set(None)>"Hide"</button>
                             <CopyButton text=copy_text label="Copy secret key" />
@@ -85,14 +99,19 @@ pub fn SecretReveal(access_key_id: String) -> impl IntoView {
                         return None;
                     }
                     let id = id_for_form.clone();
+                    // One page can hold several of these (the Buckets page): ids and the
+                    // form's name carry the key id.
+                    let input_id = format!("reveal-password-{id}");
+                    let form_name = format!("Show the secret of {id}");
                     Some(if asking.get() {
                         view! {
-                            <ActionForm action=reveal attr:class="reveal-form" attr:aria-label="Show secret">
-                                <input type="hidden" name="access_key_id" value=id />
-                                <label for="reveal-password">"Re-enter your login password to show the secret"</label>
+                            <ActionForm action=reveal attr:class="reveal-form" attr:aria-label=form_name>
+                                <input type="hidden" name="access_key_id" value=id.clone() />
+                                <label for=input_id.clone()>"Re-enter your login password to show the secret"</label>
                                 <div class="row">
                                     <input
-                                        id="reveal-password"
+                                        id=input_id
+                                        node_ref=password_input
                                         type="password"
                                         name="password"
                                         autocomplete="current-password"

@@ -9,7 +9,7 @@ use crate::domain::{BucketView, KeyKind, KeyStatus, SignedInUser, validate_bucke
 use crate::error::AppError;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
-    TransactionTrait as _,
+    QuerySelect as _, TransactionTrait as _,
 };
 use std::collections::HashMap;
 
@@ -33,7 +33,7 @@ pub async fn add_bucket(
     let owner = users::find_by_email(db, owner_email).await?.ok_or_else(|| {
         AppError::invalid(
             "owner",
-            format!("there is no user with the email “{}”", owner_email.trim()),
+            format!("There is no user with the email “{}”.", owner_email.trim()),
         )
     })?;
     let region = regions::find_region(db, region_name).await?;
@@ -67,6 +67,7 @@ pub async fn add_bucket(
         owner_email: owner.email,
         created_at: created.created_at,
         master_access_key_id: Some(access_key_id.clone()),
+        active_credentials: 0,
     };
     Ok((
         view,
@@ -105,6 +106,24 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
         .into_iter()
         .map(|c| (c.bucket_id, c.access_key_id))
         .collect();
+    // Scoped keys that work now, per bucket: one query over two small columns.
+    let mut active_counts: HashMap<i32, u64> = HashMap::new();
+    let now = now();
+    for (bucket_id, expires_at) in credential::Entity::find()
+        .select_only()
+        .column(credential::Column::BucketId)
+        .column(credential::Column::ExpiresAt)
+        .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
+        .filter(credential::Column::Kind.eq(KeyKind::Scoped.as_str()))
+        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+        .into_tuple::<(i32, Option<i64>)>()
+        .all(db)
+        .await?
+    {
+        if expires_at.is_none_or(|t| t > now) {
+            *active_counts.entry(bucket_id).or_default() += 1;
+        }
+    }
     let mut views: Vec<BucketView> = rows
         .into_iter()
         .map(|b| {
@@ -117,6 +136,7 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
                 owner_email: owners.get(&b.owner_id).cloned().unwrap_or_default(),
                 created_at: b.created_at,
                 master_access_key_id: masters.get(&b.id).cloned(),
+                active_credentials: active_counts.get(&b.id).copied().unwrap_or(0),
             }
         })
         .collect();

@@ -8,8 +8,8 @@ use super::secrets::{self, SecretBox};
 use super::{AppState, now, passwords, unique_violation, users};
 use crate::catalog::ActionSet;
 use crate::domain::{
-    CredentialDetail, CredentialPage, CredentialView, KeyKind, KeyStatus, PAGE_SIZE, SignedInUser,
-    normalize_credential_name, normalize_path,
+    CredentialDetail, CredentialPage, CredentialView, KeyKind, KeyStatus, ListSort, PAGE_SIZE, SignedInUser,
+    StatusFilter, normalize_credential_name, normalize_path,
 };
 use crate::error::AppError;
 use sea_orm::{
@@ -74,7 +74,7 @@ pub(crate) async fn insert_key(
         unique_violation(
             e,
             "name",
-            format!("you already have a credential named “{}”", name.unwrap_or_default()),
+            format!("You already have a credential named “{}”.", name.unwrap_or_default()),
         )
     })?;
     Ok((row, secret, access_key_id))
@@ -100,16 +100,34 @@ pub async fn create_credential(
     let name = normalize_credential_name(input.name).map_err(|m| AppError::invalid("name", m))?;
     let path = normalize_path(input.path).map_err(|m| AppError::invalid("path", m))?;
     let actions = ActionSet::parse(input.actions).map_err(|m| AppError::invalid("actions", m))?;
+    // "All S3 Actions" on a folder means all that a folder key can do; naming a bucket-wide
+    // action for one is a mistake to point out (the S3 endpoint would refuse it anyway).
+    let names_all = input.actions.split([',', ' ']).any(|w| w.eq_ignore_ascii_case("all"));
+    if path.is_some() && !names_all {
+        let bucket_wide: Vec<&str> = actions
+            .iter()
+            .filter(|a| crate::catalog::find(a).is_some_and(|a| a.category.needs_whole_bucket()))
+            .collect();
+        if !bucket_wide.is_empty() {
+            return Err(AppError::invalid(
+                "actions",
+                format!(
+                    "A key limited to a path cannot change bucket-wide settings ({}): leave the path empty, or leave those actions out.",
+                    bucket_wide.join(", ")
+                ),
+            ));
+        }
+    }
     if let Some(expires_at) = input.expires_at
         && expires_at <= now()
     {
-        return Err(AppError::invalid("expires", "the expiry must lie in the future"));
+        return Err(AppError::invalid("expires", "The expiry must lie in the future."));
     }
     let bucket = bucket::Entity::find_by_id(input.bucket_id)
         .one(db)
         .await?
         .filter(|b| requester.is_none_or(|r| r.is_admin() || r.id == b.owner_id))
-        .ok_or_else(|| AppError::invalid("bucket", "choose one of your buckets"))?;
+        .ok_or_else(|| AppError::invalid("bucket", "Choose one of your buckets."))?;
     let (row, secret_key, access_key_id) = insert_key(
         db,
         secrets,
@@ -169,6 +187,13 @@ pub async fn revoke_credential(
     access_key_id: &str,
 ) -> Result<CredentialView, AppError> {
     let found = visible_key(db, requester, access_key_id).await?;
+    // A bucket always has one working master key: it is replaced, never just switched off.
+    if found.kind == KeyKind::Master.as_str() {
+        return Err(AppError::invalid(
+            "access_key_id",
+            "A bucket's master key cannot be revoked: rotate it instead, which replaces it with a new pair at once.",
+        ));
+    }
     let row = if found.status == KeyStatus::Revoked.as_str() {
         found
     } else {
@@ -197,6 +222,8 @@ pub struct ListQuery {
     pub page: u64,
     pub owner_email: Option<String>,
     pub bucket_id: Option<i32>,
+    pub sort: ListSort,
+    pub status: Option<StatusFilter>,
 }
 
 /// One page of scoped credentials `viewer` may see, newest first, searched over name,
@@ -245,10 +272,32 @@ pub async fn page_credentials(
                 .add(credential::Column::BucketId.in_subquery(matching_buckets)),
         );
     }
-    let paginator = select
-        .order_by_desc(credential::Column::CreatedAt)
-        .order_by_desc(credential::Column::Id)
-        .paginate(db, PAGE_SIZE);
+    let now = now();
+    let not_expired = Condition::any()
+        .add(credential::Column::ExpiresAt.is_null())
+        .add(credential::Column::ExpiresAt.gt(now));
+    select = match query.status {
+        None => select,
+        Some(StatusFilter::Active) => select
+            .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+            .filter(not_expired),
+        Some(StatusFilter::Revoked) => select.filter(credential::Column::Status.eq(KeyStatus::Revoked.as_str())),
+        Some(StatusFilter::Expired) => select
+            .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+            .filter(credential::Column::ExpiresAt.lte(now)),
+    };
+    select = match query.sort {
+        ListSort::Created => select.order_by_desc(credential::Column::CreatedAt),
+        ListSort::Name => select.order_by_asc(Expr::expr(Func::lower(Expr::col((
+            credential::Entity,
+            credential::Column::Name,
+        ))))),
+        // Never-used keys last on both databases (NULL sorts differently in each).
+        ListSort::LastUsed => select
+            .order_by_asc(credential::Column::LastUsedAt.is_null())
+            .order_by_desc(credential::Column::LastUsedAt),
+    };
+    let paginator = select.order_by_desc(credential::Column::Id).paginate(db, PAGE_SIZE);
     let total = paginator.num_items().await?;
     let rows = paginator.fetch_page(query.page).await?;
     Ok(CredentialPage {
@@ -256,6 +305,7 @@ pub async fn page_credentials(
         total,
         page: query.page,
         page_size: PAGE_SIZE,
+        now,
     })
 }
 
@@ -288,9 +338,11 @@ pub async fn credential_detail(
             .unwrap_or_default(),
         None => String::new(),
     };
+    let can_reveal = row.owner_id == viewer.id && row.status == KeyStatus::Active.as_str();
     Ok(CredentialDetail {
         credential: views(db, vec![row]).await?.remove(0),
         endpoint_url,
+        can_reveal,
     })
 }
 

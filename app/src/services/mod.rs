@@ -61,11 +61,32 @@ impl AppState {
 
 /// Connects and brings the schema up to date.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(url);
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
-    let db = Database::connect(options).await?;
+    let db = connect_unmigrated(url).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Connects without migrating: only for the repair a failed migration asks the operator
+/// to make (renaming buckets that share a name).
+pub async fn connect_unmigrated(url: &str) -> Result<DatabaseConnection, DbErr> {
+    use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    // A SQLite file in write-ahead-log mode: readers (page loads, the S3 key lookups)
+    // never wait for the writer, and several pooled connections can read at once.
+    // synchronous=FULL: every commit is on disk before it returns, so a revocation or a
+    // new key survives a power cut; the writes are few (keys, sign-ins, a usage batch
+    // every 5 s), so the extra fsync costs nothing that matters. An in-memory database
+    // is one per connection, so it keeps its single connection.
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if url.starts_with("sqlite:") && !in_memory {
+        options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    }
+    Database::connect(options).await
 }
 
 /// Opens the master key for this database, creating one only for a database that holds

@@ -27,7 +27,7 @@ pub async fn add_region(
     })
     .exec_with_returning(db)
     .await
-    .map_err(|e| unique_violation(e, "name", format!("the region {name} already exists")))?;
+    .map_err(|e| unique_violation(e, "name", format!("The region {name} already exists.")))?;
     audit::record(
         db,
         actor,
@@ -51,5 +51,5 @@ pub async fn find_region(db: &DatabaseConnection, name: &str) -> Result<region::
         .filter(region::Column::Name.eq(name.trim()))
         .one(db)
         .await?
-        .ok_or_else(|| AppError::invalid("region", format!("there is no region named “{}”", name.trim())))
+        .ok_or_else(|| AppError::invalid("region", format!("There is no region named “{}”.", name.trim())))
 }
