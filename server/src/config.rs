@@ -63,6 +63,8 @@ impl GlobalOptions {
     }
 }
 
+// Parsed once at start: boxing the serve options would save nothing worth the noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the panel and the S3 endpoint (the default command)
