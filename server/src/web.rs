@@ -61,6 +61,7 @@ pub fn router(state: AppState, config: WebConfig) -> Router {
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(read_api_body))
         .layer(middleware::from_fn(refuse_cross_origin_writes))
+        .layer(middleware::from_fn(drop_framework_error_params))
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -144,22 +145,61 @@ async fn read_api_body(request: Request, next: Next) -> Response {
 
 /// Server functions whose arguments do not parse (a list sent as a plain field, a number
 /// out of range) are answered by the framework with 500; they are the client's mistake,
-/// so they get the status of the error in the body (400 for those).
+/// so they get the status of the error in the body (400 for those). A plain form sent
+/// back to its page that way gets the error's code in `?error=`, as `respond` gives it.
 async fn api_error_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key("serverfnerror") {
+    let status = response.status();
+    let fixable = status == StatusCode::INTERNAL_SERVER_ERROR || status == StatusCode::FOUND;
+    if !fixable || !response.headers().contains_key("serverfnerror") {
         return response;
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_API_BODY).await else {
         return error_response(&AppError::Internal);
     };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes)
-        && let Ok(status) = StatusCode::from_u16(err.http_status())
-    {
+    let Ok(err) = serde_json::from_slice::<AppError>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if status == StatusCode::FOUND {
+        // The framework sends the form back to its Referer as it came.
+        let referer = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok());
+        if let Some(back) = referer.and_then(app::functions::same_site_path) {
+            let joiner = if back.contains('?') { '&' } else { '?' };
+            if let Ok(value) = HeaderValue::from_str(&format!("{back}{joiner}error={}", err.code())) {
+                parts.headers.insert(header::LOCATION, value);
+            }
+        }
+    } else if let Ok(status) = StatusCode::from_u16(err.http_status()) {
         parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Leptos restores a server action's error from `?__err=` (base64 of the error, message
+/// and all) and `?__path=`: a link could make a form show text of its author's choosing.
+/// The panel never sends those (see `same_site_path`), so a page asked for with them is
+/// sent to the same address without them.
+async fn drop_framework_error_params(request: Request, next: Next) -> Response {
+    let query = request.uri().query().unwrap_or_default();
+    let is_framework_param = |p: &&str| p.starts_with("__err=") || p.starts_with("__path=");
+    if request.method() != Method::GET || !query.split('&').any(|p| is_framework_param(&p)) {
+        return next.run(request).await;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !is_framework_param(p))
+        .collect();
+    let path = request.uri().path();
+    let location = if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    };
+    match HeaderValue::from_str(&location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => StatusCode::BAD_REQUEST.into_response(),
+    }
 }
 
 /// An error answered before any server function runs, in the API's own JSON shape.

@@ -122,9 +122,9 @@ mod server_side {
         result
     }
 
-    /// The path and query of a Referer, less any earlier `error`: only ever redirect
-    /// within the panel.
-    fn same_site_path(referer: &str) -> Option<String> {
+    /// The path and query of a Referer, less any earlier `error` (and the framework's
+    /// `__err`, which carries a message): only ever redirect within the panel.
+    pub fn same_site_path(referer: &str) -> Option<String> {
         let rest = referer.split_once("://")?.1;
         let path_and_query = rest[rest.find('/')?..].split('#').next().unwrap_or("/");
         if path_and_query.starts_with("//") {
@@ -133,7 +133,7 @@ mod server_side {
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let kept: Vec<&str> = query
             .split('&')
-            .filter(|p| !p.is_empty() && !p.starts_with("error="))
+            .filter(|p| !p.is_empty() && !["error=", "__err=", "__path="].iter().any(|e| p.starts_with(e)))
             .collect();
         Some(if kept.is_empty() {
             path.to_string()
@@ -179,6 +179,10 @@ mod server_side {
                 Some("/?new=1")
             );
             assert_eq!(same_site_path("http://h/?error=old").as_deref(), Some("/"));
+            assert_eq!(
+                same_site_path("http://h/?new=1&__path=%2Fapi&__err=eyJ9").as_deref(),
+                Some("/?new=1")
+            );
             assert_eq!(same_site_path("http://h//evil.example/").as_deref(), None);
             assert_eq!(same_site_path("not a url"), None);
             assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");
