@@ -15,10 +15,10 @@ pub enum AppError {
     Conflict { field: String, message: String },
     #[error("Email or password is incorrect.")]
     BadLogin,
-    #[error("Too many failed attempts. Try again in {retry_after_secs} seconds.")]
+    #[error("Too many failed attempts. Try again in {}.", wait_in_words(*retry_after_secs))]
     Throttled { retry_after_secs: u64 },
     /// Every password-checking slot stayed busy (a burst of sign-ins): try again shortly.
-    #[error("The server is busy checking other passwords. Try again in {retry_after_secs} seconds.")]
+    #[error("The server is busy checking other passwords. Try again in {}.", wait_in_words(*retry_after_secs))]
     Busy { retry_after_secs: u64 },
     #[error("Sign in to continue.")]
     NotSignedIn,
@@ -105,6 +105,19 @@ impl AppError {
     }
 }
 
+/// A wait as a person says it: "15 minutes", "1 minute", "40 seconds" (rounded up to
+/// whole minutes from one minute on, so nobody comes back a moment too early).
+pub fn wait_in_words(secs: u64) -> String {
+    match secs {
+        0..=1 => "1 second".into(),
+        2..=59 => format!("{secs} seconds"),
+        _ => match secs.div_ceil(60) {
+            1 => "1 minute".into(),
+            minutes => format!("{minutes} minutes"),
+        },
+    }
+}
+
 /// The text a page shows for an `?error=` code (see [`AppError::code`]). Only these
 /// sentences can appear; an unknown code gets a general one.
 pub fn message_for_code(code: &str) -> &'static str {
@@ -163,6 +176,20 @@ impl From<sea_orm::DbErr> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_read_as_people_say_them() {
+        assert_eq!(wait_in_words(893), "15 minutes");
+        assert_eq!(wait_in_words(900), "15 minutes");
+        assert_eq!(wait_in_words(61), "2 minutes");
+        assert_eq!(wait_in_words(60), "1 minute");
+        assert_eq!(wait_in_words(40), "40 seconds");
+        assert_eq!(wait_in_words(1), "1 second");
+        assert_eq!(
+            AppError::Throttled { retry_after_secs: 893 }.to_string(),
+            "Too many failed attempts. Try again in 15 minutes."
+        );
+    }
 
     #[test]
     fn error_codes_map_to_fixed_text_only() {

@@ -103,6 +103,7 @@ test.describe('hydrated', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(keyId);
 
     await drawer.getByRole('button', { name: 'Show secret' }).click();
+    await expect(drawer.getByLabel('Re-enter your login password')).toBeFocused();
     await drawer.getByLabel('Re-enter your login password').fill('not my password');
     await drawer.getByRole('button', { name: 'Show', exact: true }).click();
     await expect(drawer.getByRole('alert')).toHaveText('That is not your login password.');
@@ -121,9 +122,13 @@ test.describe('hydrated', () => {
     await expect(drawer.getByRole('button', { name: 'Show secret' })).toHaveCount(0);
     await expect(drawer.getByTestId('no-reveal')).toContainText('no longer works');
     await expect(row).toContainText('Revoked');
+    // Escape closes in place (no page load) and gives the keyboard back to the row.
+    await page.evaluate(() => ((window as unknown as { stayedLoaded: boolean }).stayedLoaded = true));
     await page.keyboard.press('Escape');
     await expect(drawer).toHaveCount(0);
     await expect(page).toHaveURL(/\/$/);
+    expect(await page.evaluate(() => (window as unknown as { stayedLoaded?: boolean }).stayedLoaded)).toBe(true);
+    await expect(row.getByRole('link', { name: 'Backup tool' })).toBeFocused();
   });
 });
 
@@ -164,6 +169,21 @@ test('Submit says what is missing; All S3 Actions shows in the tree', async ({ p
   await form.getByRole('button', { name: 'Read Only' }).click();
   await expect(form.getByLabel('All S3 Actions')).not.toBeChecked();
   await expect(form.getByRole('treeitem', { name: 'Write', exact: true }).locator('.count')).toHaveText(/^0\//);
+});
+
+test('the list sorts by name and filters by status', async ({ page }) => {
+  await signIn(page);
+  await page.getByLabel('Sort by').selectOption('name');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/sort=name/);
+  const names = await page.locator('table.data-table tbody tr .row-link').allTextContents();
+  expect(names.length).toBeGreaterThan(1);
+  expect(names).toEqual([...names].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+  await page.getByLabel('Status').selectOption('revoked');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(/status=revoked/);
+  const statuses = await page.locator('table.data-table tbody tr .status').allTextContents();
+  expect(statuses.every((s) => s === 'Revoked')).toBe(true);
 });
 
 test('a customer with no bucket learns what a bucket is and who makes one', async ({ page }, testInfo) => {

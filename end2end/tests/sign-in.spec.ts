@@ -43,9 +43,21 @@ test('a customer signs in, sees the panel shell with their credentials, and sign
 test('a wrong password is refused with the same message as an unknown email', async ({ page }) => {
   await signIn(page, { email: demo.email, password: 'not the password' });
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
+  // The email stays in the form; only the password is typed again, and it has the focus.
+  await expect(page.getByLabel('Email')).toHaveValue(demo.email);
+  await expect(page.getByLabel('Password')).toHaveValue('');
+  await expect(page.getByLabel('Password')).toBeFocused();
   await signIn(page, { email: 'nobody@stook.test', password: 'not the password' });
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
+  await expect(page.getByLabel('Email')).toHaveValue('nobody@stook.test');
   await expect(page.getByTestId('signed-in-user')).toHaveCount(0);
+  // After a good sign-in the form forgets the email.
+  await page.getByLabel('Password').fill(demo.password);
+  await page.getByLabel('Email').fill(demo.email);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('signed-in-user')).toHaveText(demo.email);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByLabel('Email')).toHaveValue('');
 });
 
 test('an admin sees every customer with the owner column', async ({ page }) => {

@@ -283,7 +283,7 @@ async fn wrong_passwords_lock_reveals(db: DatabaseConnection) {
         .as_str()
         .unwrap()
         .to_string();
-    for _ in 0..5 {
+    for attempt in 1..=5 {
         let reply = ann
             .call(
                 "credentials/reveal",
@@ -291,6 +291,15 @@ async fn wrong_passwords_lock_reveals(db: DatabaseConnection) {
             )
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        // The fourth wrong password warns that the next one locks reveals.
+        assert_eq!(
+            reply
+                .body
+                .contains("One more wrong password locks reveals for 15 minutes."),
+            attempt == 4,
+            "attempt {attempt}: {}",
+            reply.body
+        );
     }
     let locked = ann
         .call(
@@ -300,6 +309,11 @@ async fn wrong_passwords_lock_reveals(db: DatabaseConnection) {
         .await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.json()["retry_after_secs"].as_u64().unwrap() > 800);
+    // What the drawer shows for it.
+    let shown = serde_json::from_str::<app::error::AppError>(&locked.body)
+        .unwrap()
+        .to_string();
+    assert_eq!(shown, "Too many failed attempts. Try again in 15 minutes.");
 }
 
 async fn search_and_pages_stay_bounded(db: DatabaseConnection) {

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<SignedInUser, AppError> {
     use crate::functions::{USER_ID_KEY, client_addr, internal, respond, session, state};
-    respond(async move {
+    let typed_email = email.clone();
+    let result = respond(async move {
         let state = state()?;
         let session = session().await?;
         let client = client_addr().await;
@@ -20,7 +21,55 @@ pub async fn login(email: String, password: String) -> Result<SignedInUser, AppE
         leptos_axum::redirect("/");
         Ok(user)
     })
-    .await
+    .await;
+    remember_typed_email(result.as_ref().err().map(|_| typed_email.as_str()));
+    result
+}
+
+/// The cookie that carries the email of a failed sign-in back to the form, so the
+/// person retypes only the password. Short-lived, HttpOnly, only for the sign-in page;
+/// never the password.
+pub const LOGIN_EMAIL_COOKIE: &str = "stook_login_email";
+
+/// Sets (after a failure) or clears (after a success) [`LOGIN_EMAIL_COOKIE`].
+#[cfg(feature = "ssr")]
+fn remember_typed_email(email: Option<&str>) {
+    use axum::http::{HeaderValue, header};
+    use base64::Engine as _;
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let cookie = match email.map(str::trim).filter(|e| !e.is_empty() && e.len() <= 254) {
+        Some(email) => format!(
+            "{LOGIN_EMAIL_COOKIE}={}; Path=/login; Max-Age=600; HttpOnly; SameSite=Strict",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(email)
+        ),
+        None => format!("{LOGIN_EMAIL_COOKIE}=; Path=/login; Max-Age=0; HttpOnly; SameSite=Strict"),
+    };
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.append_header(header::SET_COOKIE, value);
+    }
+}
+
+/// The email a failed sign-in left in [`LOGIN_EMAIL_COOKIE`], for the form to show.
+pub fn remembered_email() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use base64::Engine as _;
+        let parts = use_context::<axum::http::request::Parts>()?;
+        parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().strip_prefix(LOGIN_EMAIL_COOKIE)?.strip_prefix('='))
+            .find_map(|value| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(value).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|email| email.len() <= 254 && !email.chars().any(char::is_control))
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
 }
 
 /// Ends the session and removes it from the store.

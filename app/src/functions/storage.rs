@@ -24,7 +24,8 @@ pub async fn rotate_master_key(bucket_id: i32) -> Result<String, AppError> {
         let key =
             crate::services::buckets::rotate_master_key(&state.db, &state.secrets, &actor, Some(&user), bucket_id)
                 .await?;
-        leptos_axum::redirect("/buckets");
+        // Back to the bucket, which says what changed and offers the new secret.
+        leptos_axum::redirect(&format!("/buckets?rotated={bucket_id}"));
         Ok(key.access_key_id)
     })
     .await

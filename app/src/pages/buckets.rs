@@ -18,6 +18,7 @@ pub fn BucketsPage() -> impl IntoView {
     let buckets = Resource::new(|| (), |_| list_buckets());
     let query = use_query_map();
     let rotating = Memo::new(move |_| query.read().get("rotate").and_then(|b| b.parse::<i32>().ok()));
+    let rotated = Memo::new(move |_| query.read().get("rotated").and_then(|b| b.parse::<i32>().ok()));
     view! {
         <Title text="Buckets" />
         <div class="page-header">
@@ -42,7 +43,7 @@ pub fn BucketsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => list
                         .into_iter()
-                        .map(|bucket| view! { <BucketCard bucket is_admin viewer_email=viewer_email.get_value() rotating /> })
+                        .map(|bucket| view! { <BucketCard bucket is_admin viewer_email=viewer_email.get_value() rotating rotated /> })
                         .collect_view()
                         .into_any(),
                 }
@@ -52,7 +53,13 @@ pub fn BucketsPage() -> impl IntoView {
 }
 
 #[component]
-fn BucketCard(bucket: BucketView, is_admin: bool, viewer_email: String, rotating: Memo<Option<i32>>) -> impl IntoView {
+fn BucketCard(
+    bucket: BucketView,
+    is_admin: bool,
+    viewer_email: String,
+    rotating: Memo<Option<i32>>,
+    rotated: Memo<Option<i32>>,
+) -> impl IntoView {
     let id = bucket.id;
     let own = bucket.owner_email == viewer_email;
     let key_id = bucket.master_access_key_id.clone().unwrap_or_default();
@@ -63,6 +70,15 @@ fn BucketCard(bucket: BucketView, is_admin: bool, viewer_email: String, rotating
                 <h2 id=title_id.clone()>{bucket.name.clone()}</h2>
                 <span class="badge">{bucket.region.clone()}</span>
             </header>
+            {
+                let key_id = key_id.clone();
+                move || (rotated.get() == Some(id)).then(|| view! {
+                    <p class="alert alert-ok" role="status" data-testid="rotated">
+                        {format!("The master key was rotated. The new access key id is {key_id}; the old pair no longer works.")}
+                        {own.then_some(" Show the new secret below with your password.")}
+                    </p>
+                })
+            }
             <dl class="props">
                 <dt>"S3 endpoint"</dt>
                 <dd><code>{bucket.endpoint_url.clone()}</code></dd>

@@ -7,6 +7,9 @@ use leptos_meta::Title;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let message = Signal::derive(query_error());
+    // After a failed sign-in the email is still there; only the password is typed again.
+    let email = crate::functions::auth::remembered_email();
+    let focus_password = email.is_some();
     view! {
         <Title text="Sign in" />
         <main class="auth-page">
@@ -17,11 +20,26 @@ pub fn LoginPage() -> impl IntoView {
                 <form method="post" action=Login::url() class="stack" aria-label="Sign in">
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" type="email" name="email" autocomplete="username" required autofocus />
+                        <input
+                            id="email"
+                            type="email"
+                            name="email"
+                            autocomplete="username"
+                            required
+                            autofocus=!focus_password
+                            value=email
+                        />
                     </div>
                     <div class="field">
                         <label for="password">"Password"</label>
-                        <input id="password" type="password" name="password" autocomplete="current-password" required />
+                        <input
+                            id="password"
+                            type="password"
+                            name="password"
+                            autocomplete="current-password"
+                            required
+                            autofocus=focus_password
+                        />
                     </div>
                     <ErrorNote message />
                     <BusySubmit label="Sign in".to_string() busy_label="Signing in…".to_string() class="btn btn-primary".to_string() />

@@ -84,14 +84,63 @@ pub fn hydration_marker() -> Signal<Option<&'static str>> {
 /// A function, not an island, for use inside islands: an island inside another island
 /// would be hydrated twice.
 pub fn modal_keys(close_href: String) {
-    let handle = window_event_listener(leptos::ev::keydown, move |ev| match ev.key().as_str() {
-        "Escape" => {
-            let _ = window().location().set_href(&close_href);
+    let closed = StoredValue::new(false);
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if closed.get_value() {
+            return;
         }
-        "Tab" => keep_focus_in_dialog(&ev),
-        _ => {}
+        match ev.key().as_str() {
+            "Escape" => {
+                closed.set_value(true);
+                close_in_place(&close_href);
+            }
+            "Tab" => keep_focus_in_dialog(&ev),
+            _ => {}
+        }
     });
     on_cleanup(move || handle.remove());
+}
+
+/// Closes the open dialog without a page load: the server-rendered page behind it is
+/// already the list, so the overlay goes, the address becomes `close_href`, and the
+/// keyboard returns to the row whose link opened the drawer (or the page's own
+/// "Create Credential" link).
+fn close_in_place(close_href: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        let Some(overlay) = document().query_selector(".overlay").ok().flatten() else {
+            let _ = window().location().set_href(close_href);
+            return;
+        };
+        let opened_key = window()
+            .location()
+            .search()
+            .ok()
+            .and_then(|search| web_sys::UrlSearchParams::new_with_str(&search).ok())
+            .and_then(|params| params.get("key"));
+        overlay.remove();
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&leptos::wasm_bindgen::JsValue::NULL, "", Some(close_href));
+        }
+        let opener = match opened_key {
+            // Access key ids are A–Z and 0–9 only, so they are safe in a selector.
+            Some(key) if key.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+                format!("a.row-link[href*=\"key={key}\"]")
+            }
+            _ => "a.btn-primary[href*=\"new=1\"]".to_string(),
+        };
+        if let Some(link) = document()
+            .query_selector(&opener)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = link.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = close_href;
 }
 
 /// Wraps the focus from the dialog's last control to its first (and back with Shift).

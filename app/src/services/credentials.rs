@@ -380,7 +380,12 @@ pub async fn reveal_secret(
             serde_json::json!({}),
         )
         .await?;
-        return Err(AppError::invalid("password", "That is not your login password."));
+        // Say so before the last try, not after it.
+        let message = match state.reveal_by_user.remaining(&throttle_key) {
+            1 => "That is not your login password. One more wrong password locks reveals for 15 minutes.",
+            _ => "That is not your login password.",
+        };
+        return Err(AppError::invalid("password", message));
     }
     state.reveal_by_user.release(reservation);
     state.reveal_by_user.clear(&throttle_key);

@@ -66,6 +66,16 @@ impl Throttle {
         }
     }
 
+    /// How many more attempts `key` has in the window before it is locked.
+    pub fn remaining(&self, key: &str) -> usize {
+        let now = Instant::now();
+        let map = self.failures.lock().expect("throttle lock");
+        let counted = map.get(key).map_or(0, |times| {
+            times.iter().filter(|t| now.duration_since(**t) < self.window).count()
+        });
+        self.limit.saturating_sub(counted)
+    }
+
     /// Forgets every failure of `key` (the owner proved who they are).
     pub fn clear(&self, key: &str) {
         self.failures.lock().expect("throttle lock").remove(key);
