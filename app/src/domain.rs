@@ -55,6 +55,25 @@ pub struct BucketView {
     pub active_credentials: u64,
 }
 
+/// What a person had entered in Create Credential when the server refused it, so the
+/// form comes back as they left it (plain HTML posts carry it in the page's address; none
+/// of it is secret).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialDraft {
+    pub name: String,
+    pub bucket_id: String,
+    pub path: String,
+    pub actions: Vec<String>,
+    pub all_actions: bool,
+    /// The form field the refusal was about (`name`, `bucket_id`, `path`, `actions`).
+    pub error_field: Option<String>,
+}
+
+impl CredentialDraft {
+    /// The address parameters that carry a draft; the page reads them back.
+    pub const PARAMS: [&'static str; 5] = ["name", "bucket_id", "path", "actions", "all_actions"];
+}
+
 /// A bucket as the Create Credential form offers it: all the browser needs to know.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BucketChoice {

@@ -496,6 +496,46 @@ async fn folder_keys_get_no_bucket_wide_actions(db: DatabaseConnection) {
     );
 }
 
+/// A refused plain-form create goes back to the form with what was entered (never a
+/// secret) and a code naming the field; a later good create starts clean.
+async fn a_refused_form_comes_back_as_it_was_left(db: DatabaseConnection) {
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let body =
+        format!("name=Backup+tool&bucket_id={ann_bucket}&path=..%2Fup&actions[]=s3:GetObject&actions[]=s3:PutObject");
+    let request = axum::http::Request::post("/api/credentials/create")
+        .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(axum::http::header::ACCEPT, "text/html")
+        .header(axum::http::header::ORIGIN, common::ORIGIN)
+        .header(
+            axum::http::header::REFERER,
+            format!("{}/?new=1&name=old", common::ORIGIN),
+        )
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let reply = ann.send(request).await;
+    assert!(reply.status.is_redirection(), "{} {}", reply.status, reply.body);
+    let location = reply.headers[axum::http::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(location.starts_with("/?new=1&error=invalid.path&"), "{location}");
+    for part in [
+        "name=Backup%20tool",
+        &format!("bucket_id={ann_bucket}"),
+        "path=..%2Fup",
+        "actions=s3%3AGetObject%2Cs3%3APutObject",
+    ] {
+        assert!(location.contains(part), "{part} missing from {location}");
+    }
+    assert!(
+        !location.contains("name=old"),
+        "the earlier draft is replaced: {location}"
+    );
+    assert!(!location.contains("all_actions"), "{location}");
+}
+
 /// The list sorts by name, creation and last use, filters by status, and the buckets
 /// count their working keys.
 async fn lists_sort_and_filter_by_status(db: DatabaseConnection) {
@@ -619,4 +659,5 @@ on_both_databases!(
     admins_create_buckets_with_unique_names,
     folder_keys_get_no_bucket_wide_actions,
     lists_sort_and_filter_by_status,
+    a_refused_form_comes_back_as_it_was_left,
 );

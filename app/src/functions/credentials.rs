@@ -69,9 +69,23 @@ pub async fn create_credential(
     #[server(default)] actions: Vec<String>,
     #[server(default)] all_actions: Option<String>,
 ) -> Result<CredentialView, AppError> {
-    respond(async move {
+    let draft = [
+        ("name", name.clone()),
+        ("bucket_id", bucket_id.map(|b| b.to_string()).unwrap_or_default()),
+        ("path", path.clone()),
+        ("actions", actions.join(",")),
+        (
+            "all_actions",
+            if all_actions.is_some() {
+                "on".into()
+            } else {
+                String::new()
+            },
+        ),
+    ];
+    let result = respond(async move {
         let (state, user) = require_user().await?;
-        let bucket_id = bucket_id.ok_or_else(|| AppError::invalid("bucket_id", "choose a bucket"))?;
+        let bucket_id = bucket_id.ok_or_else(|| AppError::invalid("bucket_id", "Choose a bucket."))?;
         let actions = if all_actions.is_some() {
             "all".to_string()
         } else {
@@ -90,7 +104,11 @@ pub async fn create_credential(
         leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
         Ok(view)
     })
-    .await
+    .await;
+    if result.is_err() {
+        crate::functions::keep_in_redirect(&draft);
+    }
+    result
 }
 
 /// The secret key, after the signed-in owner's password is checked again.

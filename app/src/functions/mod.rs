@@ -122,6 +122,42 @@ mod server_side {
         result
     }
 
+    /// Adds what a plain form sent to the address `respond` sends it back to (replacing
+    /// what an earlier refusal put there), so the page can show the form as it was.
+    /// Only for fields that are not secret.
+    pub fn keep_in_redirect(fields: &[(&str, String)]) {
+        let Some(response) = use_context::<ResponseOptions>() else {
+            return;
+        };
+        let Some(location) = response
+            .0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+        else {
+            return;
+        };
+        let (path, query) = location.split_once('?').unwrap_or((&location, ""));
+        let mut params: Vec<String> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .filter(|p| !fields.iter().any(|(name, _)| p.split('=').next() == Some(name)))
+            .map(str::to_string)
+            .collect();
+        params.extend(
+            fields
+                .iter()
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(name, value)| format!("{name}={}", percent_encode(value))),
+        );
+        if let Ok(value) = HeaderValue::from_str(&format!("{path}?{}", params.join("&"))) {
+            response.insert_header(header::LOCATION, value);
+        }
+    }
+
     /// The path and query of a Referer, less any earlier `error` (and the framework's
     /// `__err`, which carries a message): only ever redirect within the panel.
     pub fn same_site_path(referer: &str) -> Option<String> {

@@ -5,7 +5,7 @@
 use super::modal_keys;
 use crate::action_tree::{TreeMove, TreeRow, is_open, key_move, tab_stop, visible_rows};
 use crate::catalog::{self, Category, Preset, TriState, category_state, in_category, matches_filter, toggle_category};
-use crate::domain::{BucketChoice, normalize_credential_name, normalize_path};
+use crate::domain::{BucketChoice, CredentialDraft, normalize_credential_name, normalize_path};
 use crate::functions::credentials::CreateCredential;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -14,13 +14,25 @@ type Chosen = RwSignal<BTreeSet<&'static str>>;
 
 /// `error` is what a plain (no JavaScript) post of this form brought back.
 #[island]
-pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, error: Option<String>) -> impl IntoView {
+pub fn CreateCredentialForm(
+    buckets: Vec<BucketChoice>,
+    close_href: String,
+    error: Option<String>,
+    /// What was entered before a refused plain post; empty for a fresh form.
+    draft: CredentialDraft,
+) -> impl IntoView {
     let create = ServerAction::<CreateCredential>::new();
-    let name = RwSignal::new(String::new());
-    let bucket_id = RwSignal::new(String::new());
-    let path = RwSignal::new(String::new());
-    let chosen: Chosen = RwSignal::new(BTreeSet::new());
-    let all_actions = RwSignal::new(false);
+    let name = RwSignal::new(draft.name.clone());
+    let bucket_id = RwSignal::new(draft.bucket_id.clone());
+    let path = RwSignal::new(draft.path.clone());
+    let chosen: Chosen = RwSignal::new(
+        draft
+            .actions
+            .iter()
+            .filter_map(|a| catalog::find(a).map(|a| a.name))
+            .collect(),
+    );
+    let all_actions = RwSignal::new(draft.all_actions);
     let filter = RwSignal::new(String::new());
     let expanded = RwSignal::new(BTreeSet::from(Category::ALL));
     // Until the page is hydrated the browser cannot re-check the form, so Submit stays
@@ -28,22 +40,34 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
-    let server_error = move |field: &'static str| {
-        create
-            .value()
-            .get()
-            .and_then(Result::err)
-            .filter(|e| e.field() == Some(field))
-            .map(|e| e.to_string())
-    };
-    let other_error = move || match create.value().get() {
-        Some(Err(e)) => {
-            (!matches!(e.field(), Some("name" | "path" | "bucket" | "bucket_id" | "actions"))).then(|| e.to_string())
+    // The refusal to show: this form's own latest answer, else the plain post's that
+    // brought the page back (its field named by the address).
+    let plain_post_refusal = StoredValue::new(error.map(|message| (draft.error_field.clone(), message)));
+    let refusal = move || -> Option<(Option<String>, String)> {
+        match create.value().get() {
+            Some(Err(e)) => Some((
+                e.field()
+                    .map(|f| if f == "bucket" { "bucket_id" } else { f }.to_string()),
+                e.to_string(),
+            )),
+            // After this form's own answer, an error of an earlier plain post is stale.
+            Some(Ok(_)) => None,
+            None => plain_post_refusal.get_value(),
         }
-        // After this form's own answer, an error of an earlier plain post is stale.
-        Some(Ok(_)) => None,
-        None => error.clone(),
     };
+    let server_error = move |field: &'static str| {
+        refusal()
+            .filter(|(f, _)| f.as_deref() == Some(field))
+            .map(|(_, message)| message)
+    };
+    // The keyboard starts at the field in error (or the name): `autofocus` in the HTML,
+    // so it works without JavaScript too; after this form's own refusal, an effect.
+    let focus_at = draft.error_field.clone().unwrap_or_else(|| "name".into());
+    Effect::new(move |_| {
+        if let Some(Err(e)) = create.value().get() {
+            focus_field(e.field().unwrap_or("name"));
+        }
+    });
     let name_error = move || {
         let typed = name.get();
         (!typed.is_empty())
@@ -52,7 +76,7 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
             .or_else(|| server_error("name"))
     };
     let path_error = move || normalize_path(&path.get()).err().or_else(|| server_error("path"));
-    let bucket_error = move || server_error("bucket_id").or_else(|| server_error("bucket"));
+    let bucket_error = move || server_error("bucket_id");
     let actions_error = move || server_error("actions");
     // What still stops Submit, in the words shown beside it (None: ready).
     let missing = move || {
@@ -111,12 +135,23 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                     <a href=close_href.clone() class="btn btn-ghost btn-small" aria-label="Close">"Close"</a>
                 </header>
                 <ActionForm action=create attr:class="stack" attr:aria-labelledby="create-title" attr:novalidate=true>
+                    // Every refusal is summed up at the top (the field's own message sits
+                    // beside it too), so nobody has to look for it at the bottom.
+                    {move || refusal().map(|(field, message)| view! {
+                        <div class="alert alert-error error-summary" role="alert">
+                            <p>{message}</p>
+                            {field.map(|f| view! {
+                                <a href=format!("#{}", field_element_id(&f))>"Go to the field"</a>
+                            })}
+                        </div>
+                    })}
                     <div class="field">
                         <label for="cred-name">"Credential Name"</label>
                         <input
                             id="cred-name"
                             name="name"
-                            autofocus
+                            autofocus=focus_at == "name"
+                            value=draft.name.clone()
                             type="text"
                             maxlength="64"
                             required
@@ -135,6 +170,7 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                                 <select
                                     id="cred-bucket"
                                     name="bucket_id"
+                                    autofocus=focus_at == "bucket_id"
                                     required
                                     aria-describedby="cred-bucket-error"
                                     on:change=move |ev| bucket_id.set(event_target_value(&ev))
@@ -145,7 +181,9 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                                         view! {
                                             <optgroup label=region.clone()>
                                                 {in_region.into_iter().map(|b| view! {
-                                                    <option value=b.id.to_string()>{format!("{} ({})", b.name, b.region)}</option>
+                                                    <option value=b.id.to_string() selected=b.id.to_string() == draft.bucket_id>
+                                                        {format!("{} ({})", b.name, b.region)}
+                                                    </option>
                                                 }).collect_view()}
                                             </optgroup>
                                         }
@@ -160,6 +198,8 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                         <input
                             id="cred-path"
                             name="path"
+                            autofocus=focus_at == "path"
+                            value=draft.path.clone()
                             type="text"
                             placeholder="photos/2024/"
                             autocomplete="off"
@@ -179,8 +219,10 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                         <legend>"Actions " <span class="muted">{move || format!("({} chosen)", chosen_count())}</span></legend>
                         <label class="check all-actions">
                             <input
+                                id="cred-all-actions"
                                 type="checkbox"
                                 name="all_actions"
+                                autofocus=focus_at == "actions"
                                 value="on"
                                 prop:checked=all_actions
                                 on:change=move |ev| all_actions.set(event_target_checked(&ev))
@@ -211,7 +253,6 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
                         <ActionTree chosen shown_chosen filter expanded disabled=all_actions.into() hydrated=hydrated.into() path_limited />
                         <FieldError id="cred-actions-error" message=Signal::derive(actions_error) />
                     </fieldset>
-                    {move || other_error().map(|e| view! { <p class="alert alert-error" role="alert">{e}</p> })}
                     <div class="dialog-footer">
                         <p id="submit-missing" class="submit-missing muted" role="status">
                             {move || hydrated.get().then(missing).flatten()}
@@ -230,6 +271,32 @@ pub fn CreateCredentialForm(buckets: Vec<BucketChoice>, close_href: String, erro
             </section>
         </div>
     }
+}
+
+/// The form element that takes the focus for a field's error.
+fn field_element_id(field: &str) -> &'static str {
+    match field {
+        "bucket_id" | "bucket" => "cred-bucket",
+        "path" => "cred-path",
+        "actions" => "cred-all-actions",
+        _ => "cred-name",
+    }
+}
+
+/// Moves the keyboard focus to the control of a field in error.
+fn focus_field(field: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast as _;
+        if let Some(element) = document()
+            .get_element_by_id(field_element_id(field))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = field;
 }
 
 /// Moves the keyboard focus to a row's checkbox.

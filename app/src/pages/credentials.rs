@@ -4,7 +4,7 @@
 
 use super::credential_drawer::CredentialDrawer;
 use super::credential_form::CreateCredentialForm;
-use crate::domain::{CredentialPage, KeyStatus, ListSort, SignedInUser, StatusFilter, format_utc};
+use crate::domain::{CredentialDraft, CredentialPage, KeyStatus, ListSort, SignedInUser, StatusFilter, format_utc};
 use crate::functions::credentials::list_credentials;
 use crate::functions::storage::list_buckets;
 use leptos::prelude::*;
@@ -160,12 +160,35 @@ pub fn CredentialsPage() -> impl IntoView {
                     if buckets.is_empty() {
                         view! { <NoBucketsYet close_href /> }.into_any()
                     } else {
-                        view! { <CreateCredentialForm buckets close_href error=super::query_error()() /> }.into_any()
+                        let draft = draft_from_query(&query.read_untracked());
+                        view! { <CreateCredentialForm buckets close_href error=super::query_error()() draft /> }.into_any()
                     }
                 })}
             </Suspense>
         })}
         {move || open_key.get().map(|key| view! { <CredentialDrawer access_key_id=key list_state=list_state.get() /> })}
+    }
+}
+
+/// The form as the person left it, when a plain post came back refused (see
+/// `functions::keep_in_redirect`), and the field the refusal names.
+fn draft_from_query(query: &leptos_router::params::ParamsMap) -> CredentialDraft {
+    let text = |name: &str| query.get(name).unwrap_or_default();
+    let error_code = text("error");
+    CredentialDraft {
+        name: text("name"),
+        bucket_id: text("bucket_id"),
+        path: text("path"),
+        actions: text("actions")
+            .split(',')
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .collect(),
+        all_actions: !text("all_actions").is_empty(),
+        error_field: error_code
+            .strip_prefix("invalid.")
+            .or_else(|| error_code.strip_prefix("conflict."))
+            .map(|field| if field == "bucket" { "bucket_id" } else { field }.to_string()),
     }
 }
 
