@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Each run gets a fresh data directory: a new database, master key, admin and demo data.
-const dataDir = mkdtempSync(join(tmpdir(), 'stook-e2e-'));
+// The config is read again in every worker; they inherit this variable from the main
+// process, so all of them name the directory the server was started on.
+const dataDir = process.env.STOOK_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'stook-e2e-'));
 const port = Number(process.env.STOOK_E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
 const s3Port = Number(process.env.STOOK_E2E_S3_PORT ?? 9100);

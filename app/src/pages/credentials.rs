@@ -333,7 +333,12 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                             <tr class:revoked=revoked>
                                 <td class="cell-name">
                                     <a href=href class="row-link">{c.name.unwrap_or_default()}</a>
-                                    <span class="row-detail muted">{format!("Created {created} · Last used {last_used}")}</span>
+                                    // What the folded columns would say, shown only when they fold.
+                                    <span class="row-detail muted">
+                                        {is_admin.then(|| view! { <span class="detail-owner">{c.owner_email.clone()}</span> })}
+                                        <span class="detail-key"><code>{c.access_key_id.clone()}</code></span>
+                                        <span class="detail-dates">{format!("Created {created} · Last used {last_used}")}</span>
+                                    </span>
                                 </td>
                                 {is_admin.then(|| view! { <td class="col-owner" data-label="Owner">{c.owner_email.clone()}</td> })}
                                 <td data-label="Bucket">{c.bucket} " " <span class="muted region">"(" {c.region} ")"</span></td>

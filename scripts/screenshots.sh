@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Writes screenshots of the list, the Create Credential form, the drawer and the Buckets
+# page at 1280 and 390 px wide, light and dark, from the release build, to
+# target/screenshots/ for review.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/tools.sh
+ensure_build_tools
+ensure_test_tools
+log "release build of the site"
+cargo leptos build --release
+log "screenshots"
+(cd end2end && npx playwright test --config screenshots.config.ts)
+ls target/screenshots
