@@ -12,9 +12,11 @@ export const demo = { email: 'demo@stook.local', password: 'demo-password-for-te
  */
 export const test = base.extend<{ pageProblems: string[] }>({
   pageProblems: [
-    async ({ page }, use) => {
+    async ({ page, javaScriptEnabled }, use) => {
       const problems: string[] = [];
+      // Without JavaScript the browser warns, rightly, that the preloaded wasm went unused.
       page.on('console', (m) => {
+        if (!javaScriptEnabled) return;
         if ((m.type() === 'error' || m.type() === 'warning') && !m.text().startsWith('Failed to load resource')) {
           problems.push(`console ${m.type()}: ${m.text()}`);
         }

@@ -224,6 +224,7 @@ pub fn CreateCredentialForm(
                                 name="all_actions"
                                 autofocus=focus_at == "actions"
                                 value="on"
+                                checked=all_actions
                                 prop:checked=all_actions
                                 on:change=move |ev| all_actions.set(event_target_checked(&ev))
                             />
@@ -458,6 +459,10 @@ fn ActionTree(
                                                 value=name
                                                 disabled=row_disabled
                                                 tabindex=tabindex(row)
+                                                // The attribute for the server-rendered page
+                                                // (a form sent back keeps its ticks without
+                                                // JavaScript), the property once hydrated.
+                                                checked=is_chosen
                                                 prop:checked=is_chosen
                                                 on:focus=move |_| last_focused.set(Some(row))
                                                 on:change=move |ev| {
