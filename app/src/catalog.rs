@@ -315,6 +315,17 @@ impl ActionSet {
     }
 
     /// How the list shows this set: a preset's name, or "Custom — N actions".
+    /// The set less the actions only a whole-bucket key may use.
+    pub fn without_bucket_wide(&self) -> ActionSet {
+        ActionSet(
+            self.0
+                .iter()
+                .copied()
+                .filter(|name| find(name).is_some_and(|a| !a.category.needs_whole_bucket()))
+                .collect(),
+        )
+    }
+
     pub fn summary(&self) -> String {
         Preset::ALL
             .iter()

@@ -145,6 +145,9 @@ pub fn message_for_code(code: &str) -> &'static str {
         }
         "invalid.bucket_id" | "invalid.bucket" => "Choose one of your buckets.",
         "invalid.page" => "There is no such page of the list.",
+        "conflict.master_access_key_id" => {
+            "That master key was already replaced, so nothing was rotated: the current one is shown below."
+        }
         "invalid.access_key_id" => {
             "That cannot be done to this key: a bucket's master key is rotated, not revoked or deleted."
         }

@@ -121,6 +121,8 @@ test.describe('hydrated', () => {
     await expect(secret).toHaveCount(0);
 
     await drawer.getByRole('link', { name: 'Revoke' }).click();
+    // The question has the focus, so it is in view however long the drawer is.
+    await expect(drawer.getByRole('alertdialog')).toBeFocused();
     await drawer.getByRole('button', { name: 'Revoke credential' }).click();
     await expect(drawer.locator('.status')).toHaveText('Revoked');
     await expect(drawer.getByRole('button', { name: 'Show secret' })).toHaveCount(0);

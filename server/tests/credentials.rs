@@ -390,6 +390,24 @@ async fn rotating_a_master_key_replaces_it(db: DatabaseConnection) {
         StatusCode::BAD_REQUEST,
         "master keys are rotated, not deleted"
     );
+    // A confirmation sent again (back button, second tab) names the pair it replaced
+    // then: it rotates nothing now.
+    let stale = ann
+        .call(
+            "buckets/rotate",
+            &[
+                ("bucket_id", &ann_bucket.to_string()),
+                ("master_access_key_id", &old_id),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    let current: Value = ann.call("buckets", &[]).await.json();
+    assert_eq!(
+        current[0]["master_access_key_id"],
+        new_id.as_str(),
+        "the new pair survives"
+    );
     let revoke = ann.call("credentials/revoke", &[("access_key_id", &new_id)]).await;
     assert_eq!(revoke.status, StatusCode::BAD_REQUEST, "{}", revoke.body);
     assert!(revoke.body.contains("rotate it instead"), "{}", revoke.body);
@@ -494,6 +512,15 @@ async fn folder_keys_get_no_bucket_wide_actions(db: DatabaseConnection) {
         "All S3 Actions on a folder is all a folder key may do: {}",
         all.body
     );
+    let stored: Vec<String> = serde_json::from_value(all.json()["actions"].clone()).unwrap();
+    assert!(!stored.is_empty());
+    assert!(
+        stored
+            .iter()
+            .all(|a| !app::catalog::find(a).unwrap().category.needs_whole_bucket()),
+        "stored without the bucket-wide actions: {stored:?}"
+    );
+    assert_eq!(all.json()["permission_summary"], "Read & Write");
 }
 
 /// A refused plain-form create goes back to the form with what was entered (never a

@@ -17,13 +17,24 @@ pub async fn list_buckets() -> Result<Vec<BucketView>, AppError> {
 /// Replaces a bucket's master key pair; the old one stops working at once. Answers with
 /// the new access key id: its secret is revealed like any other, behind the password.
 #[server(endpoint = "buckets/rotate")]
-pub async fn rotate_master_key(bucket_id: i32) -> Result<String, AppError> {
+pub async fn rotate_master_key(
+    bucket_id: i32,
+    /// The pair to replace (optional): a stale confirmation then rotates nothing.
+    #[server(default)]
+    master_access_key_id: Option<String>,
+) -> Result<String, AppError> {
     crate::functions::respond(async move {
         let (state, user) = crate::functions::require_user().await?;
         let actor = crate::services::audit::Actor::user(user.id, Some(crate::functions::client_addr().await));
-        let key =
-            crate::services::buckets::rotate_master_key(&state.db, &state.secrets, &actor, Some(&user), bucket_id)
-                .await?;
+        let key = crate::services::buckets::rotate_master_key(
+            &state.db,
+            &state.secrets,
+            &actor,
+            Some(&user),
+            bucket_id,
+            master_access_key_id.as_deref().filter(|id| !id.trim().is_empty()),
+        )
+        .await?;
         // Back to the bucket, which says what changed and offers the new secret.
         leptos_axum::redirect(&format!("/buckets?rotated={bucket_id}"));
         Ok(key.access_key_id)

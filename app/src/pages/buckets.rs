@@ -105,6 +105,7 @@ fn BucketCard(
                 })}
             </dl>
             {move || if rotating.get() == Some(id) {
+                let key_id = key_id.clone();
                 view! {
                     <ConfirmStep
                         id=format!("rotate-{id}")
@@ -113,6 +114,7 @@ fn BucketCard(
                     >
                         <form method="post" action=RotateMasterKey::url()>
                             <input type="hidden" name="bucket_id" value=id.to_string() />
+                            <input type="hidden" name="master_access_key_id" value=key_id.clone() />
                             <BusySubmit label="Rotate master key".to_string() busy_label="Rotating…".to_string() class="btn btn-danger".to_string() />
                         </form>
                     </ConfirmStep>

@@ -16,9 +16,11 @@ use leptos_router::hooks::use_query_map;
 pub fn CredentialDrawer(access_key_id: String, list_state: ListState) -> impl IntoView {
     let detail = Resource::new(move || access_key_id.clone(), get_credential);
     let close_href = list_state.href(&[]);
+    // A confirmation step takes the focus itself (see `ConfirmStep`).
+    let confirming = use_query_map().read_untracked().get("confirm").is_some();
     view! {
         <Overlay close_href=close_href.clone()>
-            <div class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1" autofocus>
+            <div class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1" autofocus=!confirming>
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {
                         let close_href = close_href.clone();

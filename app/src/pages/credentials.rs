@@ -278,10 +278,31 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
             .into_any()
         };
     }
+    let page_count = page.page_count();
+    if page.items.is_empty() {
+        // An address past the last page (an old link, or the last key just deleted).
+        let first_page = ListState {
+            page: 0,
+            ..list_state.clone()
+        }
+        .href(&[]);
+        return view! {
+            <div class="empty-state">
+                <h2>"No such page"</h2>
+                <p class="muted">{format!(
+                    "The list has {} {}; this address asks for page {}.",
+                    page_count,
+                    if page_count == 1 { "page" } else { "pages" },
+                    page.page + 1
+                )}</p>
+                <a href=first_page class="btn">"Go to the first page"</a>
+            </div>
+        }
+        .into_any();
+    }
     let now = page.now;
     let first = page.page * page.page_size + 1;
     let last = first + page.items.len() as u64 - 1;
-    let page_count = page.page_count();
     let prev = (page.page > 0).then(|| {
         ListState {
             page: page.page - 1,

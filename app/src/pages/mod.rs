@@ -190,7 +190,9 @@ fn keep_focus_in_dialog(ev: &leptos::ev::KeyboardEvent) {
 pub fn ConfirmStep(id: String, message: &'static str, cancel_href: String, children: Children) -> impl IntoView {
     let label_id = id.clone();
     view! {
-        <div class="confirm" role="alertdialog" aria-labelledby=label_id>
+        // Focused (and so scrolled into view) when the page opens on it: the question is
+        // what the person just asked for, wherever it sits in a long drawer.
+        <div class="confirm" role="alertdialog" aria-labelledby=label_id tabindex="-1" autofocus>
             <p id=id>{message}</p>
             <div class="row">
                 {children()}

@@ -236,13 +236,16 @@ pub async fn rename_bucket(
 }
 
 /// Replaces a bucket's master key pair: the old one is revoked in the same transaction,
-/// so it stops working the moment the new one exists. Returns the new pair once.
+/// so it stops working the moment the new one exists. Returns the new pair once. With
+/// `replacing`, only that pair is replaced: a confirmation sent twice (the back button,
+/// a second tab) cannot throw away the pair the first one made.
 pub async fn rotate_master_key(
     db: &DatabaseConnection,
     secrets: &SecretBox,
     actor: &Actor,
     requester: Option<&SignedInUser>,
     bucket_id: i32,
+    replacing: Option<&str>,
 ) -> Result<IssuedKey, AppError> {
     let bucket = bucket::Entity::find_by_id(bucket_id)
         .one(db)
@@ -250,7 +253,7 @@ pub async fn rotate_master_key(
         .filter(|b| requester.is_none_or(|r| r.is_admin() || r.id == b.owner_id))
         .ok_or_else(|| AppError::not_found("The bucket"))?;
     let txn = db.begin().await?;
-    credential::Entity::update_many()
+    let mut revoke = credential::Entity::update_many()
         .col_expr(
             credential::Column::Status,
             sea_orm::sea_query::Expr::value(KeyStatus::Revoked.as_str()),
@@ -258,9 +261,18 @@ pub async fn rotate_master_key(
         .col_expr(credential::Column::RevokedAt, sea_orm::sea_query::Expr::value(now()))
         .filter(credential::Column::BucketId.eq(bucket.id))
         .filter(credential::Column::Kind.eq(KeyKind::Master.as_str()))
-        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
-        .exec(&txn)
-        .await?;
+        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()));
+    if let Some(old_id) = replacing {
+        revoke = revoke.filter(credential::Column::AccessKeyId.eq(old_id.trim()));
+    }
+    let revoked = revoke.exec(&txn).await?.rows_affected;
+    if replacing.is_some() && revoked == 0 {
+        txn.rollback().await?;
+        return Err(AppError::conflict(
+            "master_access_key_id",
+            "That master key was already replaced, so nothing was rotated: the Buckets page shows the current one.",
+        ));
+    }
     let (_, secret_key, access_key_id) =
         credentials::insert_key(&txn, secrets, NewKey::master(bucket.owner_id, bucket.id)).await?;
     audit::record(

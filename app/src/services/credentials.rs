@@ -99,11 +99,14 @@ pub async fn create_credential(
 ) -> Result<(CredentialView, IssuedKey), AppError> {
     let name = normalize_credential_name(input.name).map_err(|m| AppError::invalid("name", m))?;
     let path = normalize_path(input.path).map_err(|m| AppError::invalid("path", m))?;
-    let actions = ActionSet::parse(input.actions).map_err(|m| AppError::invalid("actions", m))?;
-    // "All S3 Actions" on a folder means all that a folder key can do; naming a bucket-wide
-    // action for one is a mistake to point out (the S3 endpoint would refuse it anyway).
+    let mut actions = ActionSet::parse(input.actions).map_err(|m| AppError::invalid("actions", m))?;
+    // "All S3 Actions" on a folder means all that a folder key can do, and is stored as
+    // that (what the form shows); naming a bucket-wide action for one is a mistake to
+    // point out (the S3 endpoint would refuse it anyway).
     let names_all = input.actions.split([',', ' ']).any(|w| w.eq_ignore_ascii_case("all"));
-    if path.is_some() && !names_all {
+    if path.is_some() && names_all {
+        actions = actions.without_bucket_wide();
+    } else if path.is_some() {
         let bucket_wide: Vec<&str> = actions
             .iter()
             .filter(|a| crate::catalog::find(a).is_some_and(|a| a.category.needs_whole_bucket()))
