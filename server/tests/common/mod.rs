@@ -93,19 +93,7 @@ pub fn state(db: DatabaseConnection) -> AppState {
 pub const ORIGIN: &str = "http://panel.test";
 
 pub fn router(state: AppState) -> Router {
-    let leptos = leptos::prelude::LeptosOptions::builder()
-        .output_name("stook")
-        .site_root("target/site")
-        .build();
-    web::router(
-        state,
-        WebConfig {
-            leptos,
-            secure_cookies: true,
-            trusted_proxies: Default::default(),
-        },
-    )
-    .layer(MockConnectInfo(std::net::SocketAddr::from(([203, 0, 113, 7], 4711))))
+    router_behind_proxy(state, "")
 }
 
 /// The router behind a reverse proxy: `trusted` (a CIDR list) holds the test peer
