@@ -1,5 +1,6 @@
 //! The S3 action catalog: the one list of actions that the form, the server's validation
-//! and the S3 endpoint all read. Nothing else in Stook names an action.
+//! and the evaluator ([`crate::policy`]) all read. The evaluator's operation table names
+//! actions only through [`named`], which fails the build for a name missing here.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -197,6 +198,34 @@ pub const ACTIONS: &[Action] = &[
 
 pub fn find(name: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|a| a.name == name)
+}
+
+/// The catalog entry called `name`. Used in constants, so a name that is not in the
+/// catalog stops the build instead of denying (or allowing) at run time.
+pub const fn named(name: &str) -> &'static Action {
+    let mut i = 0;
+    while i < ACTIONS.len() {
+        if same_text(ACTIONS[i].name, name) {
+            return &ACTIONS[i];
+        }
+        i += 1;
+    }
+    panic!("not an action of the catalog")
+}
+
+const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 pub fn in_category(category: Category) -> impl Iterator<Item = &'static Action> {

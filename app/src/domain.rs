@@ -3,10 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Stored as text; a stored value that is none of these fails the query (never a
+/// default role).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "customer"))]
     Customer,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "admin"))]
     Admin,
 }
 
@@ -93,11 +99,15 @@ impl From<BucketView> for BucketChoice {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "lowercase")]
 pub enum KeyKind {
     /// The bucket's own key pair: full access to that bucket.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "master"))]
     Master,
     /// A credential a person made: one bucket, an optional path, chosen actions.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "scoped"))]
     Scoped,
 }
 
@@ -110,10 +120,16 @@ impl KeyKind {
     }
 }
 
+/// Stored as text; an unknown stored status fails the query, so the S3 endpoint never
+/// takes it for a live key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(feature = "ssr", sea_orm(rs_type = "String", db_type = "Text"))]
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "active"))]
     Active,
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "revoked"))]
     Revoked,
 }
 

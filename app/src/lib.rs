@@ -7,6 +7,7 @@ pub mod domain;
 pub mod error;
 pub mod functions;
 pub mod pages;
+pub mod policy;
 #[cfg(feature = "ssr")]
 pub mod services;
 

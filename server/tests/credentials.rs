@@ -4,7 +4,7 @@
 
 mod common;
 
-use app::domain::Role;
+use app::domain::{KeyStatus, Role};
 use app::services::audit::Actor;
 use app::services::entities::{audit_event, credential};
 use app::services::{AppState, buckets, regions, users};
@@ -242,7 +242,7 @@ async fn another_customers_keys_are_out_of_reach(db: DatabaseConnection) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "active");
+    assert_eq!(row.status, KeyStatus::Active);
 
     // The admin sees and revokes anyone's key, filters by owner and bucket, but never reads a secret.
     let mut root = signed_in(&state, "root@example.com").await;
@@ -370,7 +370,7 @@ async fn rotating_a_master_key_replaces_it(db: DatabaseConnection) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(old.status, "revoked");
+    assert_eq!(old.status, KeyStatus::Revoked);
     let secret = ann
         .call(
             "credentials/reveal",

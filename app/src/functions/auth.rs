@@ -76,6 +76,7 @@ pub fn remembered_email() -> Option<String> {
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::functions::{current_user, internal, respond, session, state};
+    use crate::services::audit::{AuditAction, AuditTarget};
     respond(async move {
         let session = session().await?;
         if let Some(user) = current_user().await? {
@@ -83,8 +84,8 @@ pub async fn logout() -> Result<(), AppError> {
             crate::services::audit::record(
                 &state()?.db,
                 &actor,
-                "session.logout",
-                &format!("user:{}", user.id),
+                AuditAction::SessionLogout,
+                AuditTarget::User(user.id),
                 serde_json::json!({}),
             )
             .await?;

@@ -28,16 +28,79 @@ impl Actor {
     }
 }
 
+/// What happened. Stored as the dotted name [`AuditAction::as_str`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditAction {
+    UserCreate,
+    SessionLogin,
+    SessionLoginFailed,
+    SessionLogout,
+    RegionCreate,
+    BucketCreate,
+    BucketRename,
+    BucketRotateMasterKey,
+    CredentialCreate,
+    CredentialRevoke,
+    CredentialReveal,
+    CredentialRevealRefused,
+    CredentialDelete,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::UserCreate => "user.create",
+            AuditAction::SessionLogin => "session.login",
+            AuditAction::SessionLoginFailed => "session.login_failed",
+            AuditAction::SessionLogout => "session.logout",
+            AuditAction::RegionCreate => "region.create",
+            AuditAction::BucketCreate => "bucket.create",
+            AuditAction::BucketRename => "bucket.rename",
+            AuditAction::BucketRotateMasterKey => "bucket.rotate_master_key",
+            AuditAction::CredentialCreate => "credential.create",
+            AuditAction::CredentialRevoke => "credential.revoke",
+            AuditAction::CredentialReveal => "credential.reveal",
+            AuditAction::CredentialRevealRefused => "credential.reveal_refused",
+            AuditAction::CredentialDelete => "credential.delete",
+        }
+    }
+}
+
+/// What it happened to. Stored as `kind:identifier`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditTarget<'a> {
+    User(i32),
+    /// A sign-in that matched no account: the (normalised) email tried.
+    Email(&'a str),
+    Region(&'a str),
+    /// By id, which a rename keeps.
+    Bucket(i32),
+    /// By access key id.
+    Credential(&'a str),
+}
+
+impl std::fmt::Display for AuditTarget<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditTarget::User(id) => write!(f, "user:{id}"),
+            AuditTarget::Email(email) => write!(f, "email:{email}"),
+            AuditTarget::Region(name) => write!(f, "region:{name}"),
+            AuditTarget::Bucket(id) => write!(f, "bucket:{id}"),
+            AuditTarget::Credential(access_key_id) => write!(f, "credential:{access_key_id}"),
+        }
+    }
+}
+
 pub async fn record(
     db: &impl ConnectionTrait,
     actor: &Actor,
-    action: &str,
-    target: &str,
+    action: AuditAction,
+    target: AuditTarget<'_>,
     details: serde_json::Value,
 ) -> Result<(), AppError> {
     audit_event::Entity::insert(audit_event::ActiveModel {
         actor_id: Set(actor.user_id),
-        action: Set(action.to_string()),
+        action: Set(action.as_str().to_string()),
         target: Set(target.to_string()),
         client_addr: Set(actor.client_addr.clone()),
         created_at: Set(now()),

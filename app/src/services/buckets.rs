@@ -1,6 +1,6 @@
 //! Buckets: each belongs to one customer and one region and is born with its master key.
 
-use super::audit::{self, Actor};
+use super::audit::{self, Actor, AuditAction, AuditTarget};
 use super::credentials::{self, NewKey};
 use super::entities::{bucket, credential, region};
 use super::secrets::SecretBox;
@@ -53,8 +53,8 @@ pub async fn add_bucket(
     audit::record(
         &txn,
         actor,
-        "bucket.create",
-        &format!("bucket:{}/{}", region.name, name),
+        AuditAction::BucketCreate,
+        AuditTarget::Bucket(created.id),
         serde_json::json!({ "owner": owner.email, "master_access_key_id": access_key_id }),
     )
     .await?;
@@ -99,8 +99,8 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
     let owners = users::emails_by_id(db, rows.iter().map(|b| b.owner_id)).await?;
     let masters: HashMap<i32, String> = credential::Entity::find()
         .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
-        .filter(credential::Column::Kind.eq(KeyKind::Master.as_str()))
-        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+        .filter(credential::Column::Kind.eq(KeyKind::Master))
+        .filter(credential::Column::Status.eq(KeyStatus::Active))
         .all(db)
         .await?
         .into_iter()
@@ -114,8 +114,8 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
         .column(credential::Column::BucketId)
         .column(credential::Column::ExpiresAt)
         .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
-        .filter(credential::Column::Kind.eq(KeyKind::Scoped.as_str()))
-        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+        .filter(credential::Column::Kind.eq(KeyKind::Scoped))
+        .filter(credential::Column::Status.eq(KeyStatus::Active))
         .into_tuple::<(i32, Option<i64>)>()
         .all(db)
         .await?
@@ -223,8 +223,8 @@ pub async fn rename_bucket(
     audit::record(
         db,
         actor,
-        "bucket.rename",
-        &format!("bucket:{}", renamed.id),
+        AuditAction::BucketRename,
+        AuditTarget::Bucket(renamed.id),
         serde_json::json!({ "from": old_name, "to": renamed.name }),
     )
     .await?;
@@ -256,12 +256,12 @@ pub async fn rotate_master_key(
     let mut revoke = credential::Entity::update_many()
         .col_expr(
             credential::Column::Status,
-            sea_orm::sea_query::Expr::value(KeyStatus::Revoked.as_str()),
+            sea_orm::sea_query::Expr::value(KeyStatus::Revoked),
         )
         .col_expr(credential::Column::RevokedAt, sea_orm::sea_query::Expr::value(now()))
         .filter(credential::Column::BucketId.eq(bucket.id))
-        .filter(credential::Column::Kind.eq(KeyKind::Master.as_str()))
-        .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()));
+        .filter(credential::Column::Kind.eq(KeyKind::Master))
+        .filter(credential::Column::Status.eq(KeyStatus::Active));
     if let Some(old_id) = replacing {
         revoke = revoke.filter(credential::Column::AccessKeyId.eq(old_id.trim()));
     }
@@ -278,8 +278,8 @@ pub async fn rotate_master_key(
     audit::record(
         &txn,
         actor,
-        "bucket.rotate_master_key",
-        &format!("bucket:{}", bucket.name),
+        AuditAction::BucketRotateMasterKey,
+        AuditTarget::Bucket(bucket.id),
         serde_json::json!({ "master_access_key_id": access_key_id }),
     )
     .await?;

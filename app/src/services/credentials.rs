@@ -1,7 +1,7 @@
 //! Credentials: key pairs scoped to one bucket, an optional path and a set of actions.
 //! The secret is sealed with the master key before it touches the database.
 
-use super::audit::{self, Actor};
+use super::audit::{self, Actor, AuditAction, AuditTarget};
 use super::buckets::IssuedKey;
 use super::entities::{bucket, credential, region, user};
 use super::secrets::{self, SecretBox};
@@ -58,10 +58,10 @@ pub(crate) async fn insert_key(
         name: Set(key.name),
         path: Set(key.path),
         actions: Set(key.actions.to_storage()),
-        kind: Set(key.kind.as_str().to_string()),
+        kind: Set(key.kind),
         access_key_id: Set(access_key_id.clone()),
         secret_ciphertext: Set(secrets.seal(&access_key_id, &secret)),
-        status: Set(KeyStatus::Active.as_str().to_string()),
+        status: Set(KeyStatus::Active),
         created_at: Set(now()),
         revoked_at: Set(None),
         last_used_at: Set(None),
@@ -148,8 +148,8 @@ pub async fn create_credential(
     audit::record(
         db,
         actor,
-        "credential.create",
-        &format!("credential:{access_key_id}"),
+        AuditAction::CredentialCreate,
+        AuditTarget::Credential(&access_key_id),
         serde_json::json!({ "name": name, "bucket": bucket.name, "path": row.path, "actions": row.actions }),
     )
     .await?;
@@ -176,7 +176,7 @@ pub async fn list_credentials(
         query = query.filter(credential::Column::OwnerId.eq(owner_id));
     }
     if let Some(kind) = kind {
-        query = query.filter(credential::Column::Kind.eq(kind.as_str()));
+        query = query.filter(credential::Column::Kind.eq(kind));
     }
     views(db, query.all(db).await?).await
 }
@@ -191,24 +191,24 @@ pub async fn revoke_credential(
 ) -> Result<CredentialView, AppError> {
     let found = visible_key(db, requester, access_key_id).await?;
     // A bucket always has one working master key: it is replaced, never just switched off.
-    if found.kind == KeyKind::Master.as_str() {
+    if found.kind == KeyKind::Master {
         return Err(AppError::invalid(
             "access_key_id",
             "A bucket's master key cannot be revoked: rotate it instead, which replaces it with a new pair at once.",
         ));
     }
-    let row = if found.status == KeyStatus::Revoked.as_str() {
+    let row = if found.status == KeyStatus::Revoked {
         found
     } else {
         let mut active: credential::ActiveModel = found.into();
-        active.status = Set(KeyStatus::Revoked.as_str().to_string());
+        active.status = Set(KeyStatus::Revoked);
         active.revoked_at = Set(Some(now()));
         let row = credential::Entity::update(active).exec(db).await?;
         audit::record(
             db,
             actor,
-            "credential.revoke",
-            &format!("credential:{}", row.access_key_id),
+            AuditAction::CredentialRevoke,
+            AuditTarget::Credential(&row.access_key_id),
             serde_json::json!({}),
         )
         .await?;
@@ -239,7 +239,7 @@ pub async fn page_credentials(
     use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
     use sea_orm::{Condition, PaginatorTrait as _, QuerySelect as _, QueryTrait as _};
 
-    let mut select = credential::Entity::find().filter(credential::Column::Kind.eq(KeyKind::Scoped.as_str()));
+    let mut select = credential::Entity::find().filter(credential::Column::Kind.eq(KeyKind::Scoped));
     if !viewer.is_admin() {
         select = select.filter(credential::Column::OwnerId.eq(viewer.id));
     } else if let Some(email) = query.owner_email.as_deref().filter(|e| !e.trim().is_empty()) {
@@ -282,11 +282,11 @@ pub async fn page_credentials(
     select = match query.status {
         None => select,
         Some(StatusFilter::Active) => select
-            .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+            .filter(credential::Column::Status.eq(KeyStatus::Active))
             .filter(not_expired),
-        Some(StatusFilter::Revoked) => select.filter(credential::Column::Status.eq(KeyStatus::Revoked.as_str())),
+        Some(StatusFilter::Revoked) => select.filter(credential::Column::Status.eq(KeyStatus::Revoked)),
         Some(StatusFilter::Expired) => select
-            .filter(credential::Column::Status.eq(KeyStatus::Active.as_str()))
+            .filter(credential::Column::Status.eq(KeyStatus::Active))
             .filter(credential::Column::ExpiresAt.lte(now)),
     };
     select = match query.sort {
@@ -341,7 +341,7 @@ pub async fn credential_detail(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let can_reveal = row.owner_id == viewer.id && row.status == KeyStatus::Active.as_str();
+    let can_reveal = row.owner_id == viewer.id && row.status == KeyStatus::Active;
     Ok(CredentialDetail {
         credential: views(db, vec![row]).await?.remove(0),
         endpoint_url,
@@ -373,13 +373,13 @@ pub async fn reveal_secret(
         }
     };
     let actor = Actor::user(viewer.id, Some(client_addr.to_string()));
-    let target = format!("credential:{}", row.access_key_id);
+    let target = AuditTarget::Credential(&row.access_key_id);
     if !password_ok {
         audit::record(
             &state.db,
             &actor,
-            "credential.reveal_refused",
-            &target,
+            AuditAction::CredentialRevealRefused,
+            target,
             serde_json::json!({}),
         )
         .await?;
@@ -399,7 +399,14 @@ pub async fn reveal_secret(
             tracing::error!(access_key_id = %row.access_key_id, error = %e, "stored secret does not open");
             AppError::Internal
         })?;
-    audit::record(&state.db, &actor, "credential.reveal", &target, serde_json::json!({})).await?;
+    audit::record(
+        &state.db,
+        &actor,
+        AuditAction::CredentialReveal,
+        target,
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(secret)
 }
 
@@ -433,7 +440,7 @@ pub async fn delete_credential(
     access_key_id: &str,
 ) -> Result<(), AppError> {
     let row = visible_key(db, requester, access_key_id).await?;
-    if row.kind == KeyKind::Master.as_str() {
+    if row.kind == KeyKind::Master {
         return Err(AppError::invalid(
             "access_key_id",
             "A bucket's master key cannot be deleted; rotate it instead.",
@@ -443,8 +450,8 @@ pub async fn delete_credential(
     audit::record(
         db,
         actor,
-        "credential.delete",
-        &format!("credential:{}", row.access_key_id),
+        AuditAction::CredentialDelete,
+        AuditTarget::Credential(&row.access_key_id),
         serde_json::json!({ "name": row.name }),
     )
     .await?;
@@ -483,17 +490,9 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
                 path: c.path,
                 permission_summary: actions.summary(),
                 actions: actions.iter().map(str::to_string).collect(),
-                kind: if c.kind == KeyKind::Master.as_str() {
-                    KeyKind::Master
-                } else {
-                    KeyKind::Scoped
-                },
+                kind: c.kind,
                 access_key_id: c.access_key_id,
-                status: if c.status == KeyStatus::Revoked.as_str() {
-                    KeyStatus::Revoked
-                } else {
-                    KeyStatus::Active
-                },
+                status: c.status,
                 created_at: c.created_at,
                 last_used_at: c.last_used_at,
                 revoked_at: c.revoked_at,

@@ -11,7 +11,7 @@ pub mod user {
         #[sea_orm(unique)]
         pub email: String,
         pub password_hash: String,
-        pub role: String,
+        pub role: crate::domain::Role,
         pub created_at: i64,
     }
 
@@ -74,12 +74,12 @@ pub mod credential {
         pub name: Option<String>,
         pub path: Option<String>,
         pub actions: String,
-        pub kind: String,
+        pub kind: crate::domain::KeyKind,
         #[sea_orm(unique)]
         pub access_key_id: String,
         #[sea_orm(column_type = "Blob")]
         pub secret_ciphertext: Vec<u8>,
-        pub status: String,
+        pub status: crate::domain::KeyStatus,
         pub created_at: i64,
         pub revoked_at: Option<i64>,
         pub last_used_at: Option<i64>,

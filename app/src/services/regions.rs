@@ -1,6 +1,6 @@
 //! Regions: named locations, each with its S3 endpoint URL.
 
-use super::audit::{self, Actor};
+use super::audit::{self, Actor, AuditAction, AuditTarget};
 use super::entities::region;
 use super::{now, unique_violation};
 use crate::domain::{validate_endpoint_url, validate_region_name};
@@ -31,8 +31,8 @@ pub async fn add_region(
     audit::record(
         db,
         actor,
-        "region.create",
-        &format!("region:{name}"),
+        AuditAction::RegionCreate,
+        AuditTarget::Region(name),
         serde_json::json!({ "endpoint": endpoint_url }),
     )
     .await?;

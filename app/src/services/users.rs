@@ -1,6 +1,6 @@
 //! Accounts: creating users, signing in (with throttling), the first admin.
 
-use super::audit::{self, Actor};
+use super::audit::{self, Actor, AuditAction, AuditTarget};
 use super::entities::user;
 use super::{AppState, now, passwords, throttle, unique_violation};
 use crate::domain::{Role, SignedInUser, normalize_email, validate_new_password};
@@ -24,7 +24,7 @@ fn summary(m: user::Model) -> UserSummary {
     UserSummary {
         id: m.id,
         email: m.email,
-        role: Role::parse(&m.role).unwrap_or(Role::Customer),
+        role: m.role,
         created_at: m.created_at,
     }
 }
@@ -57,7 +57,7 @@ pub async fn create_user(
     let created = user::Entity::insert(user::ActiveModel {
         email: Set(email.clone()),
         password_hash: Set(password_hash),
-        role: Set(role.as_str().to_string()),
+        role: Set(role),
         created_at: Set(now()),
         ..Default::default()
     })
@@ -67,8 +67,8 @@ pub async fn create_user(
     audit::record(
         db,
         actor,
-        "user.create",
-        &format!("user:{}", created.id),
+        AuditAction::UserCreate,
+        AuditTarget::User(created.id),
         serde_json::json!({ "email": email, "role": role }),
     )
     .await?;
@@ -170,23 +170,23 @@ pub async fn authenticate(
             audit::record(
                 &state.db,
                 &actor_for(Some(u.id)),
-                "session.login",
-                &format!("user:{}", u.id),
+                AuditAction::SessionLogin,
+                AuditTarget::User(u.id),
                 serde_json::json!({}),
             )
             .await?;
             Ok(SignedInUser {
                 id: u.id,
                 email: u.email,
-                role: Role::parse(&u.role).unwrap_or(Role::Customer),
+                role: u.role,
             })
         }
         None => {
             audit::record(
                 &state.db,
                 &actor_for(None),
-                "session.login_failed",
-                &format!("email:{account_key}"),
+                AuditAction::SessionLoginFailed,
+                AuditTarget::Email(&account_key),
                 serde_json::json!({}),
             )
             .await?;
@@ -221,7 +221,7 @@ pub async fn ensure_first_admin(
     password: Option<&str>,
 ) -> Result<Option<(UserSummary, Option<String>)>, AppError> {
     let has_admin = user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Role.eq(Role::Admin))
         .one(db)
         .await?
         .is_some();

@@ -2,8 +2,8 @@
 //! evaluator, and records use and denials.
 
 use super::keys::{KeyRecord, KeyStore};
-use super::policy::{self, Decision};
 use super::usage::Usage;
+use app::policy::{self, Decision, Denial, Operation};
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::{CopySource, DeleteObjectsInput, PostObjectInput};
 use s3s::path::S3Path;
@@ -23,7 +23,7 @@ pub struct Access {
 pub struct AuthorizedKey(pub Arc<KeyRecord>);
 
 impl Access {
-    async fn deny(&self, key: &KeyRecord, bucket: Option<&str>, reason: String) -> S3Error {
+    async fn deny(&self, key: &KeyRecord, bucket: Option<&str>, reason: Denial) -> S3Error {
         self.usage.denied(key.credential_id);
         // A bucket nobody has is missing, not forbidden: that is what clients expect.
         if let Some(bucket) = bucket
@@ -91,15 +91,27 @@ impl S3Access for Access {
             S3Path::Bucket { bucket } => (Some(&**bucket), None),
             S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
         };
-        let request = policy::Request {
-            operation: cx.s3_op().name(),
-            bucket,
-            key: object_key,
-            prefix: prefix.as_deref(),
-            version_id,
-            copy_source: copy_source.as_ref().map(|(b, k, v)| (&**b, &**k, *v)),
+        let decision = match Operation::from_name(cx.s3_op().name()) {
+            Some(operation) => policy::evaluate(
+                &key.scope,
+                &policy::Request {
+                    operation,
+                    bucket,
+                    key: object_key,
+                    prefix: prefix.as_deref(),
+                    version_id,
+                    copy_source: copy_source
+                        .as_ref()
+                        .map(|(bucket, key, version_id)| policy::CopySource {
+                            bucket,
+                            key,
+                            version_id: *version_id,
+                        }),
+                },
+            ),
+            None => Decision::Deny(Denial::NotServed(cx.s3_op().name().to_string())),
         };
-        match policy::evaluate(&key.scope, &request) {
+        match decision {
             Decision::Allow => {
                 self.usage.used(key.credential_id, app::services::now());
                 cx.extensions_mut().insert(AuthorizedKey(key));
@@ -122,8 +134,12 @@ impl S3Access for Access {
             ));
         }
         for object in &req.input.delete.objects {
-            let decision =
-                policy::evaluate_batch_key(&key.scope, "DeleteObject", &object.key, object.version_id.is_some());
+            let decision = policy::evaluate_batch_key(
+                &key.scope,
+                Operation::DeleteObject,
+                &object.key,
+                object.version_id.is_some(),
+            );
             if let Decision::Deny(reason) = decision {
                 return Err(self.deny(&key, None, reason).await);
             }
@@ -133,7 +149,7 @@ impl S3Access for Access {
 
     async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
         let key = Self::key_of(req)?;
-        match policy::evaluate_batch_key(&key.scope, "PutObject", &req.input.key, false) {
+        match policy::evaluate_batch_key(&key.scope, Operation::PutObject, &req.input.key, false) {
             Decision::Allow => Ok(()),
             Decision::Deny(reason) => Err(self.deny(&key, None, reason).await),
         }

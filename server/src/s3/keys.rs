@@ -2,9 +2,9 @@
 //! briefly. Entries live at most [`KEY_CACHE_TTL`], so a revocation made on any instance
 //! (panel, API or CLI) stops a key everywhere within that time, with no restart.
 
-use super::policy::{Grant, KeyScope};
 use app::catalog::ActionSet;
 use app::domain::{KeyKind, KeyStatus};
+use app::policy::{Grant, KeyScope};
 use app::services::entities::{bucket, credential};
 use app::services::secrets::SecretBox;
 use s3s::auth::{S3Auth, SecretKey};
@@ -99,7 +99,7 @@ impl KeyStore {
             .secrets
             .open(&row.access_key_id, &row.secret_ciphertext)
             .map_err(|_| DbErr::Custom(format!("the secret of credential {} does not open", row.id)))?;
-        let grant = if row.kind == KeyKind::Master.as_str() {
+        let grant = if row.kind == KeyKind::Master {
             Grant::Master
         } else {
             // A stored set that no longer parses grants nothing rather than everything.
@@ -114,7 +114,7 @@ impl KeyStore {
                 grant,
             },
             bucket_created_at: bucket.created_at,
-            revoked: row.status == KeyStatus::Revoked.as_str(),
+            revoked: row.status == KeyStatus::Revoked,
             expires_at: row.expires_at,
         }))
     }

@@ -3,7 +3,7 @@
 //! multipart uploads kept by [`super::multipart`], bucket directories that follow the
 //! buckets of the panel).
 
-use super::forward::forward_to;
+use super::forward::forward;
 use super::multipart::{Attributes, Uploads};
 use super::tags::{self, Tags};
 use s3s::dto::*;
@@ -194,9 +194,10 @@ fn head_of(req: &S3Request<GetObjectInput>) -> S3Request<HeadObjectInput> {
     req.clone().map_input(|_| input)
 }
 
-#[async_trait::async_trait]
-impl S3 for Local {
-    forward_to! { fs, ready;
+forward! {
+    answered LOCAL_OPERATIONS;
+    impl[] S3 for Local;
+    pass to fs after ready {
         head_bucket(HeadBucketInput) -> HeadBucketOutput;
         get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
         copy_object(CopyObjectInput) -> CopyObjectOutput;

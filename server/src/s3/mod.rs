@@ -1,5 +1,5 @@
 //! The S3 endpoint: s3s parses and checks signatures, [`keys`] finds each key's secret
-//! and scope in the credentials table, [`access`] asks [`policy`] whether the request is
+//! and scope in the credentials table, [`access`] asks the evaluator (`app::policy`) whether the request is
 //! allowed, and [`gateway`] passes it on to a backend ([`local`] files or an upstream store).
 
 pub mod access;
@@ -9,7 +9,6 @@ pub mod gateway;
 pub mod keys;
 pub mod local;
 mod multipart;
-pub mod policy;
 mod post_form;
 pub mod proxy;
 mod tags;

@@ -1,0 +1,818 @@
+//! The evaluator: one table from S3 operation to catalog action, and one pure function
+//! that decides a request against a key's scope. The S3 endpoint asks it for every
+//! request; the panel and the CLI can ask it what a key may do. No I/O, so every decision
+//! is unit-tested, and it compiles for the browser too.
+
+use crate::catalog::{Action, ActionSet, Scope, named};
+use std::fmt;
+
+/// What an operation's credential path applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// No bucket at all (ListBuckets): any valid key may ask; the answer is filtered.
+    Service,
+    /// The bucket itself; the path does not apply.
+    Bucket,
+    /// A listing: its `prefix` must lie inside the path.
+    Listing,
+    /// An object: its key must lie inside the path.
+    Object,
+    /// Objects whose keys come in the body (DeleteObjects, a POST upload's form): each key
+    /// is checked on its own with [`evaluate_batch_key`].
+    Batch,
+}
+
+impl Target {
+    /// The catalog scope an operation's target must agree with.
+    pub fn catalog_scope(self) -> Option<Scope> {
+        match self {
+            Target::Service => None,
+            Target::Bucket | Target::Listing => Some(Scope::Bucket),
+            Target::Object | Target::Batch => Some(Scope::Object),
+        }
+    }
+}
+
+/// What an operation needs.
+#[derive(Clone, Copy, Debug)]
+pub struct Rule {
+    /// The catalog action that allows it; `None` only for [`Target::Service`].
+    pub action: Option<&'static Action>,
+    /// The action needed instead when the request names a `versionId`.
+    pub versioned_action: Option<&'static Action>,
+    pub target: Target,
+}
+
+macro_rules! some_or_none {
+    () => {
+        None
+    };
+    ($value:expr) => {
+        Some($value)
+    };
+}
+
+/// Writes the [`Operation`] enum and its rule table from one list:
+/// `Name => Target: "action" | versioned "action";` (action and versioned part optional).
+macro_rules! operations {
+    ($( $operation:ident => $target:ident $(: $action:literal $(| versioned $versioned:literal)?)?; )*) => {
+        /// Every S3 operation Stook serves, named as S3 (and s3s) name them. Anything else
+        /// is denied.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Operation {
+            $($operation),*
+        }
+
+        impl Operation {
+            pub const ALL: &'static [Operation] = &[$(Operation::$operation),*];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Operation::$operation => stringify!($operation)),*
+                }
+            }
+
+            pub fn from_name(name: &str) -> Option<Operation> {
+                match name {
+                    $(stringify!($operation) => Some(Operation::$operation),)*
+                    _ => None,
+                }
+            }
+
+            pub fn rule(self) -> &'static Rule {
+                &RULES[self as usize]
+            }
+        }
+
+        /// In the enum's order. A constant, so an action name missing from the catalog
+        /// fails the build (see [`named`]).
+        const RULES: &[Rule] = &[$(
+            Rule {
+                target: Target::$target,
+                action: some_or_none!($(named($action))?),
+                versioned_action: some_or_none!($($(named($versioned))?)?),
+            }
+        ),*];
+    };
+}
+
+operations! {
+    ListBuckets => Service;
+    // Read
+    GetObject => Object: "s3:GetObject" | versioned "s3:GetObjectVersion";
+    HeadObject => Object: "s3:GetObject" | versioned "s3:GetObjectVersion";
+    GetObjectAttributes => Object: "s3:GetObjectAttributes";
+    GetObjectTagging => Object: "s3:GetObjectTagging";
+    GetObjectAcl => Object: "s3:GetObjectAcl";
+    GetObjectRetention => Object: "s3:GetObjectRetention";
+    GetObjectLegalHold => Object: "s3:GetObjectLegalHold";
+    ListObjects => Listing: "s3:ListBucket";
+    ListObjectsV2 => Listing: "s3:ListBucket";
+    HeadBucket => Bucket: "s3:ListBucket";
+    ListObjectVersions => Listing: "s3:ListBucketVersions";
+    ListMultipartUploads => Listing: "s3:ListBucketMultipartUploads";
+    ListParts => Object: "s3:ListMultipartUploadParts";
+    GetBucketLocation => Bucket: "s3:GetBucketLocation";
+    // Write
+    PutObject => Object: "s3:PutObject";
+    PostObject => Batch: "s3:PutObject";
+    CopyObject => Object: "s3:PutObject";
+    CreateMultipartUpload => Object: "s3:PutObject";
+    UploadPart => Object: "s3:PutObject";
+    UploadPartCopy => Object: "s3:PutObject";
+    CompleteMultipartUpload => Object: "s3:PutObject";
+    AbortMultipartUpload => Object: "s3:AbortMultipartUpload";
+    DeleteObject => Object: "s3:DeleteObject" | versioned "s3:DeleteObjectVersion";
+    DeleteObjects => Batch: "s3:DeleteObject";
+    PutObjectTagging => Object: "s3:PutObjectTagging";
+    DeleteObjectTagging => Object: "s3:DeleteObjectTagging";
+    PutObjectAcl => Object: "s3:PutObjectAcl";
+    PutObjectRetention => Object: "s3:PutObjectRetention";
+    PutObjectLegalHold => Object: "s3:PutObjectLegalHold";
+    RestoreObject => Object: "s3:RestoreObject";
+    // Bucket Management
+    DeleteBucket => Bucket: "s3:DeleteBucket";
+    GetBucketVersioning => Bucket: "s3:GetBucketVersioning";
+    PutBucketVersioning => Bucket: "s3:PutBucketVersioning";
+    GetBucketTagging => Bucket: "s3:GetBucketTagging";
+    PutBucketTagging => Bucket: "s3:PutBucketTagging";
+    DeleteBucketTagging => Bucket: "s3:PutBucketTagging";
+    GetBucketAcl => Bucket: "s3:GetBucketAcl";
+    PutBucketAcl => Bucket: "s3:PutBucketAcl";
+    GetBucketPolicy => Bucket: "s3:GetBucketPolicy";
+    PutBucketPolicy => Bucket: "s3:PutBucketPolicy";
+    DeleteBucketPolicy => Bucket: "s3:DeleteBucketPolicy";
+    GetBucketCors => Bucket: "s3:GetBucketCORS";
+    PutBucketCors => Bucket: "s3:PutBucketCORS";
+    DeleteBucketCors => Bucket: "s3:PutBucketCORS";
+    GetBucketLifecycleConfiguration => Bucket: "s3:GetLifecycleConfiguration";
+    PutBucketLifecycleConfiguration => Bucket: "s3:PutLifecycleConfiguration";
+    DeleteBucketLifecycle => Bucket: "s3:PutLifecycleConfiguration";
+    GetBucketEncryption => Bucket: "s3:GetEncryptionConfiguration";
+    PutBucketEncryption => Bucket: "s3:PutEncryptionConfiguration";
+    DeleteBucketEncryption => Bucket: "s3:PutEncryptionConfiguration";
+    GetObjectLockConfiguration => Bucket: "s3:GetBucketObjectLockConfiguration";
+    PutObjectLockConfiguration => Bucket: "s3:PutBucketObjectLockConfiguration";
+    GetBucketWebsite => Bucket: "s3:GetBucketWebsite";
+    PutBucketWebsite => Bucket: "s3:PutBucketWebsite";
+    DeleteBucketWebsite => Bucket: "s3:DeleteBucketWebsite";
+    GetBucketNotificationConfiguration => Bucket: "s3:GetBucketNotification";
+    PutBucketNotificationConfiguration => Bucket: "s3:PutBucketNotification";
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Whether an action reads or changes a setting of the whole bucket (the catalog's Bucket
+/// Management category: policy, ACL, CORS, versioning, deleting the bucket ...), which a
+/// key limited to a path may not use.
+pub fn is_bucket_wide(action: &Action) -> bool {
+    action.category.needs_whole_bucket()
+}
+
+/// What a key may do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// A bucket's master key: every operation in the table, on its own bucket.
+    Master,
+    Actions(ActionSet),
+}
+
+/// A key's reach: one bucket, an optional folder, a grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyScope {
+    pub bucket: String,
+    /// Normalised `a/b/` (see `crate::domain::normalize_path`), or `None` for the whole bucket.
+    pub path: Option<String>,
+    pub grant: Grant,
+}
+
+/// The object a copy reads from.
+#[derive(Clone, Copy, Debug)]
+pub struct CopySource<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub version_id: bool,
+}
+
+/// The parts of a request that authorization looks at.
+#[derive(Clone, Copy, Debug)]
+pub struct Request<'a> {
+    pub operation: Operation,
+    pub bucket: Option<&'a str>,
+    pub key: Option<&'a str>,
+    /// A listing's `prefix` (absent = the whole bucket).
+    pub prefix: Option<&'a str>,
+    pub version_id: bool,
+    /// `CopyObject` / `UploadPartCopy`: the object read.
+    pub copy_source: Option<CopySource<'a>>,
+}
+
+impl Request<'_> {
+    pub fn new(operation: Operation) -> Self {
+        Request {
+            operation,
+            bucket: None,
+            key: None,
+            prefix: None,
+            version_id: false,
+            copy_source: None,
+        }
+    }
+}
+
+/// Which name a path check was about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Naming {
+    Key,
+    Prefix,
+}
+
+/// Why a request was denied. Rendered to the words clients and the panel show in one
+/// place, its `Display`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Denial {
+    /// An S3 operation outside the table (by the name the request used).
+    NotServed(String),
+    NeedsBucket(Operation),
+    NeedsObjectKey(Operation),
+    OtherBucket {
+        allowed: String,
+        asked: String,
+    },
+    MissingAction(&'static Action),
+    /// A bucket-wide action asked through a key limited to a path.
+    WholeBucketOnly {
+        path: String,
+        action: &'static Action,
+    },
+    /// `.`, `..` or an empty segment.
+    OddSegment {
+        naming: Naming,
+        name: String,
+    },
+    OutsidePath {
+        path: String,
+        key: String,
+    },
+    ListingOutsidePath {
+        path: String,
+    },
+    CopySource(Box<Denial>),
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Denial::NotServed(operation) => write!(f, "Stook does not allow {operation} through scoped keys"),
+            Denial::NeedsBucket(operation) => write!(f, "{operation} needs a bucket"),
+            Denial::NeedsObjectKey(operation) => write!(f, "{operation} needs an object key"),
+            Denial::OtherBucket { allowed, asked } => {
+                write!(f, "this key is for bucket “{allowed}”, not “{asked}”")
+            }
+            Denial::MissingAction(action) => write!(f, "this key does not allow {}", action.name),
+            Denial::WholeBucketOnly { path, action } => write!(
+                f,
+                "this key is limited to “{path}”, and {} concerns the whole bucket: use a key for the whole bucket",
+                action.name
+            ),
+            Denial::OddSegment { naming, name } => {
+                let what = match naming {
+                    Naming::Key => "the key",
+                    Naming::Prefix => "the prefix",
+                };
+                write!(
+                    f,
+                    "{what} “{name}” has an empty, “.” or “..” segment, which Stook does not accept"
+                )
+            }
+            Denial::OutsidePath { path, key } => write!(f, "this key is limited to “{path}”; “{key}” is outside it"),
+            Denial::ListingOutsidePath { path } => write!(
+                f,
+                "this key may only list inside “{path}”: ask for a prefix that starts with it"
+            ),
+            Denial::CopySource(inner) => write!(f, "copy source: {inner}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(Denial),
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        *self == Decision::Allow
+    }
+}
+
+/// Keys with `.`, `..` or empty segments are refused for every key and backend: a
+/// file-backed store would resolve `photos/../../other-bucket/x` out of the folder, even
+/// out of the bucket, after the path check had passed, and would fold `a//b` into `a/b`.
+/// A trailing `/` (a folder marker) is fine.
+fn plain_segments(name: &str, naming: Naming) -> Result<(), Denial> {
+    let inner = name.strip_suffix('/').unwrap_or(name);
+    let odd = |segment: &str| segment.is_empty() || segment == "." || segment == "..";
+    if !name.is_empty() && inner.split('/').any(odd) {
+        Err(Denial::OddSegment {
+            naming,
+            name: name.to_string(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+impl KeyScope {
+    fn within_path(&self, name: &str) -> bool {
+        self.path.as_deref().is_none_or(|path| name.starts_with(path))
+    }
+
+    fn path_shown(&self) -> String {
+        self.path.clone().unwrap_or_default()
+    }
+
+    /// Whether the grant holds `action` (a master key holds every one).
+    pub fn allows(&self, action: &Action) -> bool {
+        match &self.grant {
+            Grant::Master => true,
+            Grant::Actions(set) => set.contains(action.name),
+        }
+    }
+
+    /// The bucket is this key's, and the grant holds `action`.
+    fn require_in_bucket(&self, bucket: &str, action: &'static Action) -> Result<(), Denial> {
+        if bucket != self.bucket {
+            return Err(Denial::OtherBucket {
+                allowed: self.bucket.clone(),
+                asked: bucket.to_string(),
+            });
+        }
+        if !self.allows(action) {
+            return Err(Denial::MissingAction(action));
+        }
+        Ok(())
+    }
+
+    /// The one check of an object key against the path.
+    fn reaches_object(&self, key: &str) -> Result<(), Denial> {
+        plain_segments(key, Naming::Key)?;
+        if self.within_path(key) {
+            Ok(())
+        } else {
+            Err(Denial::OutsidePath {
+                path: self.path_shown(),
+                key: key.to_string(),
+            })
+        }
+    }
+
+    fn reaches_listing(&self, prefix: &str) -> Result<(), Denial> {
+        plain_segments(prefix, Naming::Prefix)?;
+        if self.within_path(prefix) {
+            Ok(())
+        } else {
+            Err(Denial::ListingOutsidePath {
+                path: self.path_shown(),
+            })
+        }
+    }
+}
+
+/// Decides one request. Denials say which action, bucket or path was missing.
+pub fn evaluate(scope: &KeyScope, request: &Request<'_>) -> Decision {
+    match check(scope, request) {
+        Ok(()) => Decision::Allow,
+        Err(denial) => Decision::Deny(denial),
+    }
+}
+
+fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), Denial> {
+    let operation = request.operation;
+    let rule = operation.rule();
+    let action = match (request.version_id, rule.versioned_action, rule.action) {
+        (true, Some(versioned), _) => versioned,
+        (_, _, Some(action)) => action,
+        (_, _, None) => return Ok(()),
+    };
+    let Some(bucket) = request.bucket else {
+        return Err(Denial::NeedsBucket(operation));
+    };
+    scope.require_in_bucket(bucket, action)?;
+    if scope.path.is_some() && is_bucket_wide(action) {
+        // On the proxy backend a `photos/` key could otherwise make the whole bucket public.
+        return Err(Denial::WholeBucketOnly {
+            path: scope.path_shown(),
+            action,
+        });
+    }
+    match rule.target {
+        Target::Service | Target::Bucket | Target::Batch => {}
+        Target::Listing => scope.reaches_listing(request.prefix.unwrap_or(""))?,
+        Target::Object => {
+            let Some(key) = request.key else {
+                return Err(Denial::NeedsObjectKey(operation));
+            };
+            scope.reaches_object(key)?;
+        }
+    }
+    if let Some(source) = request.copy_source {
+        let read = if source.version_id {
+            named("s3:GetObjectVersion")
+        } else {
+            named("s3:GetObject")
+        };
+        scope
+            .require_in_bucket(source.bucket, read)
+            .and_then(|()| scope.reaches_object(source.key))
+            .map_err(|denial| Denial::CopySource(Box::new(denial)))?;
+    }
+    Ok(())
+}
+
+/// One key of a `DeleteObjects` batch, or the key of a POST upload: checked as the
+/// single-object operation it stands for.
+pub fn evaluate_batch_key(scope: &KeyScope, operation: Operation, key: &str, version_id: bool) -> Decision {
+    evaluate(
+        scope,
+        &Request {
+            bucket: Some(&scope.bucket),
+            key: Some(key),
+            version_id,
+            ..Request::new(operation)
+        },
+    )
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{self, ACTIONS, Preset};
+    use std::collections::BTreeSet;
+
+    fn scope(path: Option<&str>, actions: &str) -> KeyScope {
+        KeyScope {
+            bucket: "photos-bucket".into(),
+            path: path.map(str::to_string),
+            grant: Grant::Actions(ActionSet::parse(actions).unwrap()),
+        }
+    }
+
+    fn object(operation: Operation, key: &str) -> Request<'_> {
+        Request {
+            bucket: Some("photos-bucket"),
+            key: Some(key),
+            ..Request::new(operation)
+        }
+    }
+
+    fn source<'a>(bucket: &'a str, key: &'a str, version_id: bool) -> CopySource<'a> {
+        CopySource {
+            bucket,
+            key,
+            version_id,
+        }
+    }
+
+    fn denied(decision: Decision, needle: &str) {
+        match decision {
+            Decision::Deny(denial) => {
+                let reason = denial.to_string();
+                assert!(reason.contains(needle), "{reason:?} should mention {needle:?}")
+            }
+            Decision::Allow => panic!("expected a denial mentioning {needle:?}"),
+        }
+    }
+
+    #[test]
+    fn every_operation_names_a_catalog_action_of_the_right_scope() {
+        let mut seen = BTreeSet::new();
+        for &operation in Operation::ALL {
+            let rule = operation.rule();
+            assert!(seen.insert(operation.name()), "{operation} is listed twice");
+            assert_eq!(Operation::from_name(operation.name()), Some(operation));
+            for action in rule.action.iter().chain(rule.versioned_action.iter()) {
+                assert_eq!(
+                    Some(action.scope),
+                    rule.target.catalog_scope(),
+                    "{operation} maps to {}, whose scope disagrees",
+                    action.name
+                );
+            }
+            assert_eq!(rule.action.is_none(), rule.target == Target::Service, "{operation}");
+        }
+    }
+
+    #[test]
+    fn every_catalog_action_allows_some_operation() {
+        let used: BTreeSet<&str> = Operation::ALL
+            .iter()
+            .flat_map(|o| o.rule().action.into_iter().chain(o.rule().versioned_action))
+            .map(|a| a.name)
+            .collect();
+        for action in ACTIONS {
+            assert!(used.contains(action.name), "{} allows no operation", action.name);
+        }
+    }
+
+    #[test]
+    fn each_operation_is_allowed_by_its_action_alone_and_denied_without_it() {
+        for &operation in Operation::ALL.iter().filter(|o| o.rule().action.is_some()) {
+            let action = operation.rule().action.unwrap();
+            let request = Request {
+                bucket: Some("photos-bucket"),
+                key: Some("photos/a.jpg"),
+                prefix: Some("photos/"),
+                ..Request::new(operation)
+            };
+            let path = (!is_bucket_wide(action)).then_some("photos/");
+            assert_eq!(
+                evaluate(&scope(path, action.name), &request),
+                Decision::Allow,
+                "{operation} with {}",
+                action.name
+            );
+            let others: Vec<&str> = ACTIONS.iter().map(|a| a.name).filter(|n| *n != action.name).collect();
+            denied(evaluate(&scope(None, &others.join(" ")), &request), action.name);
+        }
+    }
+
+    #[test]
+    fn a_key_limited_to_a_path_cannot_touch_bucket_wide_settings() {
+        let all = Preset::All.actions();
+        let limited = KeyScope {
+            bucket: "photos-bucket".into(),
+            path: Some("photos/".into()),
+            grant: Grant::Actions(all.clone()),
+        };
+        let whole = KeyScope {
+            path: None,
+            ..limited.clone()
+        };
+        let mut bucket_wide = BTreeSet::new();
+        for &operation in Operation::ALL.iter().filter(|o| o.rule().action.is_some()) {
+            let action = operation.rule().action.unwrap();
+            let request = Request {
+                bucket: Some("photos-bucket"),
+                key: Some("photos/a.jpg"),
+                prefix: Some("photos/"),
+                ..Request::new(operation)
+            };
+            let category = action.category;
+            if category == catalog::Category::BucketManagement {
+                bucket_wide.insert(operation.name());
+                denied(evaluate(&limited, &request), "concerns the whole bucket");
+                assert!(evaluate(&whole, &request).is_allowed(), "{operation}");
+            } else {
+                assert!(evaluate(&limited, &request).is_allowed(), "{operation}");
+            }
+            assert_eq!(is_bucket_wide(action), category == catalog::Category::BucketManagement);
+        }
+        // The settings the review named are all among them; listing and locating are not.
+        for operation in [
+            "PutBucketPolicy",
+            "PutBucketAcl",
+            "PutBucketCors",
+            "PutBucketLifecycleConfiguration",
+            "PutBucketVersioning",
+            "PutBucketEncryption",
+            "PutBucketWebsite",
+            "PutBucketTagging",
+            "PutObjectLockConfiguration",
+            "PutBucketNotificationConfiguration",
+            "DeleteBucket",
+            "GetBucketPolicy",
+        ] {
+            assert!(bucket_wide.contains(operation), "{operation}");
+        }
+        for operation in [
+            "HeadBucket",
+            "GetBucketLocation",
+            "ListObjectsV2",
+            "ListMultipartUploads",
+        ] {
+            assert!(!bucket_wide.contains(operation), "{operation}");
+        }
+    }
+
+    #[test]
+    fn operations_outside_the_table_are_denied_even_for_master_keys() {
+        let master = KeyScope {
+            bucket: "photos-bucket".into(),
+            path: None,
+            grant: Grant::Master,
+        };
+        // The S3 endpoint turns a name outside the table into this denial.
+        for operation in [
+            "CreateBucket",
+            "PutBucketReplication",
+            "SelectObjectContent",
+            "Nonsense",
+        ] {
+            assert_eq!(Operation::from_name(operation), None);
+            assert!(Denial::NotServed(operation.into()).to_string().contains(operation));
+        }
+        assert!(evaluate(&master, &object(Operation::DeleteObject, "anything")).is_allowed());
+    }
+
+    #[test]
+    fn a_key_never_reaches_another_bucket() {
+        let read_write = scope(None, "read-write");
+        let mut request = object(Operation::GetObject, "photos/a.jpg");
+        request.bucket = Some("someone-elses");
+        denied(evaluate(&read_write, &request), "not “someone-elses”");
+        let master = KeyScope {
+            grant: Grant::Master,
+            ..read_write
+        };
+        denied(evaluate(&master, &request), "not “someone-elses”");
+    }
+
+    #[test]
+    fn read_only_reads_but_cannot_write_or_delete() {
+        let read_only = scope(None, "read-only");
+        assert!(evaluate(&read_only, &object(Operation::GetObject, "x")).is_allowed());
+        assert!(evaluate(&read_only, &object(Operation::HeadObject, "x")).is_allowed());
+        denied(evaluate(&read_only, &object(Operation::PutObject, "x")), "s3:PutObject");
+        denied(
+            evaluate(&read_only, &object(Operation::DeleteObject, "x")),
+            "s3:DeleteObject",
+        );
+    }
+
+    #[test]
+    fn object_keys_must_lie_under_the_path() {
+        let photos = scope(Some("photos/"), "read-write");
+        assert!(evaluate(&photos, &object(Operation::PutObject, "photos/a.jpg")).is_allowed());
+        assert!(evaluate(&photos, &object(Operation::PutObject, "photos/2024/b.jpg")).is_allowed());
+        denied(
+            evaluate(&photos, &object(Operation::PutObject, "docs/b.txt")),
+            "“docs/b.txt” is outside",
+        );
+        // A folder name that merely starts the same is another folder.
+        denied(
+            evaluate(&photos, &object(Operation::GetObject, "photos-old/a.jpg")),
+            "outside",
+        );
+        denied(evaluate(&photos, &object(Operation::GetObject, "photos")), "outside");
+    }
+
+    #[test]
+    fn dot_segments_never_leave_the_folder_or_the_bucket() {
+        let photos = scope(Some("photos/"), "read-write");
+        let whole = KeyScope {
+            grant: Grant::Master,
+            ..scope(None, "all")
+        };
+        for key in [
+            "photos/../../other-bucket/x",
+            "photos/../top.txt",
+            "photos/./x",
+            "..",
+            "photos/..",
+            "photos//x",
+            "/photos/x",
+        ] {
+            denied(evaluate(&photos, &object(Operation::PutObject, key)), "“..” segment");
+            denied(evaluate(&whole, &object(Operation::GetObject, key)), "“..” segment");
+            denied(
+                evaluate_batch_key(&photos, Operation::DeleteObject, key, false),
+                "“..” segment",
+            );
+        }
+        // Dots inside a name are ordinary characters, and a folder marker ends in "/".
+        assert!(evaluate(&photos, &object(Operation::PutObject, "photos/a..b/.hidden/x.tar.gz")).is_allowed());
+        assert!(evaluate(&photos, &object(Operation::PutObject, "photos/2024/")).is_allowed());
+        let mut copy = object(Operation::CopyObject, "photos/copy");
+        copy.copy_source = Some(source("photos-bucket", "photos/../docs/secret", false));
+        denied(evaluate(&photos, &copy), "copy source: the key");
+        let listing = Request {
+            bucket: Some("photos-bucket"),
+            prefix: Some("photos/../"),
+            ..Request::new(Operation::ListObjectsV2)
+        };
+        denied(evaluate(&photos, &listing), "the prefix");
+    }
+
+    #[test]
+    fn listings_must_ask_for_a_prefix_inside_the_path() {
+        let photos = scope(Some("photos/"), "read-only");
+        let listing = |operation: Operation, prefix: Option<&'static str>| Request {
+            bucket: Some("photos-bucket"),
+            prefix,
+            ..Request::new(operation)
+        };
+        for operation in [
+            Operation::ListObjects,
+            Operation::ListObjectsV2,
+            Operation::ListObjectVersions,
+            Operation::ListMultipartUploads,
+        ] {
+            assert!(evaluate(&photos, &listing(operation, Some("photos/"))).is_allowed());
+            assert!(evaluate(&photos, &listing(operation, Some("photos/2024/"))).is_allowed());
+            denied(
+                evaluate(&photos, &listing(operation, None)),
+                "only list inside “photos/”",
+            );
+            denied(evaluate(&photos, &listing(operation, Some(""))), "only list inside");
+            denied(
+                evaluate(&photos, &listing(operation, Some("docs/"))),
+                "only list inside",
+            );
+        }
+        // Without a path the whole bucket may be listed.
+        assert!(evaluate(&scope(None, "read-only"), &listing(Operation::ListObjectsV2, None)).is_allowed());
+        // HeadBucket says only that the bucket exists: the path does not apply.
+        assert!(evaluate(&photos, &listing(Operation::HeadBucket, None)).is_allowed());
+    }
+
+    #[test]
+    fn a_version_id_needs_the_version_action() {
+        let plain = scope(None, "s3:GetObject s3:DeleteObject");
+        let mut request = object(Operation::GetObject, "a");
+        request.version_id = true;
+        denied(evaluate(&plain, &request), "s3:GetObjectVersion");
+        request.operation = Operation::DeleteObject;
+        denied(evaluate(&plain, &request), "s3:DeleteObjectVersion");
+        let versions = scope(None, "s3:GetObjectVersion s3:DeleteObjectVersion");
+        assert!(evaluate(&versions, &request).is_allowed());
+    }
+
+    #[test]
+    fn copies_need_read_on_a_source_inside_the_scope() {
+        let photos = scope(Some("photos/"), "read-write");
+        for operation in [Operation::CopyObject, Operation::UploadPartCopy] {
+            let mut request = object(operation, "photos/copy.jpg");
+            request.copy_source = Some(source("photos-bucket", "photos/a.jpg", false));
+            assert!(evaluate(&photos, &request).is_allowed(), "{operation}");
+            request.copy_source = Some(source("photos-bucket", "docs/secret.txt", false));
+            denied(evaluate(&photos, &request), "copy source: this key is limited");
+            request.copy_source = Some(source("other-bucket", "photos/a.jpg", false));
+            denied(evaluate(&photos, &request), "copy source: this key is for bucket");
+        }
+        let write_only = scope(None, "s3:PutObject");
+        let mut request = object(Operation::CopyObject, "b");
+        request.copy_source = Some(source("photos-bucket", "a", false));
+        denied(
+            evaluate(&write_only, &request),
+            "copy source: this key does not allow s3:GetObject",
+        );
+        request.copy_source = Some(source("photos-bucket", "a", true));
+        denied(
+            evaluate(&scope(None, "s3:PutObject s3:GetObject"), &request),
+            "s3:GetObjectVersion",
+        );
+    }
+
+    #[test]
+    fn batch_delete_checks_every_key() {
+        let photos = scope(Some("photos/"), "read-write");
+        assert!(evaluate_batch_key(&photos, Operation::DeleteObject, "photos/a.jpg", false).is_allowed());
+        denied(
+            evaluate_batch_key(&photos, Operation::DeleteObject, "docs/b.txt", false),
+            "outside",
+        );
+        let plain_delete = scope(Some("photos/"), "s3:DeleteObject");
+        denied(
+            evaluate_batch_key(&plain_delete, Operation::DeleteObject, "photos/a.jpg", true),
+            "s3:DeleteObjectVersion",
+        );
+        let read_only = scope(None, "read-only");
+        denied(
+            evaluate_batch_key(&read_only, Operation::DeleteObject, "a", false),
+            "s3:DeleteObject",
+        );
+        // A POST upload's key is checked as a PutObject.
+        denied(
+            evaluate_batch_key(&photos, Operation::PutObject, "docs/b.txt", false),
+            "outside",
+        );
+    }
+
+    #[test]
+    fn list_buckets_needs_no_action() {
+        let request = Request::new(Operation::ListBuckets);
+        assert!(evaluate(&scope(Some("photos/"), "s3:GetObject"), &request).is_allowed());
+    }
+
+    #[test]
+    fn presets_cover_their_categories() {
+        let all = KeyScope {
+            bucket: "photos-bucket".into(),
+            path: None,
+            grant: Grant::Actions(Preset::All.actions()),
+        };
+        for &operation in Operation::ALL {
+            let request = Request {
+                bucket: Some("photos-bucket"),
+                key: Some("k"),
+                ..Request::new(operation)
+            };
+            assert!(evaluate(&all, &request).is_allowed(), "{operation}");
+        }
+    }
+}
