@@ -6,7 +6,7 @@
 mod seed;
 
 use app::services::AppState;
-use app::services::audit::Actor;
+use app::services::caller::Caller;
 use app::services::credentials::{self, CreateCredential};
 use app::services::secrets::SecretBox;
 use axum::body::Body;
@@ -26,7 +26,7 @@ async fn main() {
         .await
         .expect("SQLite in memory");
     let state = AppState::new(db, SecretBox::new(&[9; 32]));
-    let op = Actor::operator();
+    let op = Caller::Operator;
     let (bucket, _) = seed::customer_with_bucket(&state, "bench@example.com", "bench-bucket").await;
     let seeding = Instant::now();
     for i in 0..CREDENTIALS {
@@ -38,7 +38,7 @@ async fn main() {
             actions: "read-only",
             expires_at: None,
         };
-        credentials::create_credential(&state.db, &state.secrets, &op, None, input)
+        credentials::create_credential(&state.db, &state.secrets, &op, input)
             .await
             .unwrap();
     }

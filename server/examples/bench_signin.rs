@@ -7,7 +7,7 @@
 mod seed;
 
 use app::domain::Role;
-use app::services::audit::Actor;
+use app::services::caller::Caller;
 use app::services::secrets::SecretBox;
 use app::services::{AppState, users};
 use axum::body::Body;
@@ -49,7 +49,7 @@ async fn main() {
     // busy panel sees it, and every one of them reaches argon2.
     for i in 1..ACCOUNTS {
         let email = format!("bench{i}@example.com");
-        users::create_user(&state.db, &Actor::operator(), &email, PASSWORD, Role::Customer)
+        users::create_user(&state.db, &Caller::Operator, &email, PASSWORD, Role::Customer)
             .await
             .unwrap();
     }

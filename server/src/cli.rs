@@ -4,7 +4,7 @@
 use crate::config::{BucketCommand, CredentialCommand, DemoOptions, GlobalOptions, RegionCommand, UserCommand};
 use app::domain::Role;
 use app::error::AppError;
-use app::services::audit::Actor;
+use app::services::caller::Caller;
 use app::services::credentials::CreateCredential;
 use app::services::secrets::SecretBox;
 use app::services::{buckets, credentials, demo, now, regions, users};
@@ -63,7 +63,7 @@ pub async fn user(cx: &Context<'_>, command: UserCommand) -> Outcome {
             let role = Role::parse(&role).map_err(|m| AppError::invalid("role", m))?;
             let generated = password.is_none().then(users::generate_password);
             let password = password.or_else(|| generated.clone()).unwrap_or_default();
-            let user = users::create_user(cx.db, &Actor::operator(), &email, &password, role).await?;
+            let user = users::create_user(cx.db, &Caller::Operator, &email, &password, role).await?;
             #[derive(Serialize)]
             struct Added {
                 #[serde(flatten)]
@@ -117,7 +117,7 @@ pub async fn region(cx: &Context<'_>, command: RegionCommand) -> Outcome {
     };
     match command {
         RegionCommand::Add { name, endpoint } => {
-            let region = regions::add_region(cx.db, &Actor::operator(), &name, &endpoint).await?;
+            let region = regions::add_region(cx.db, &Caller::Operator, &name, &endpoint).await?;
             cx.output(&out(region), |r| {
                 format!("Added region {} at {}.", r.name, r.endpoint_url)
             })
@@ -150,7 +150,7 @@ pub async fn bucket(cx: &Context<'_>, command: BucketCommand) -> Outcome {
     match command {
         BucketCommand::Add { owner, region, name } => {
             let (bucket, key) =
-                buckets::add_bucket(cx.db, cx.secrets, &Actor::operator(), &owner, &region, &name).await?;
+                buckets::add_bucket(cx.db, cx.secrets, &Caller::Operator, &owner, &region, &name).await?;
             #[derive(Serialize)]
             struct Added {
                 bucket: app::domain::BucketView,
@@ -174,7 +174,7 @@ pub async fn bucket(cx: &Context<'_>, command: BucketCommand) -> Outcome {
             )
         }
         BucketCommand::Rename { name, region, to } => {
-            let bucket = buckets::rename_bucket(cx.db, &Actor::operator(), &name, region.as_deref(), &to).await?;
+            let bucket = buckets::rename_bucket(cx.db, &Caller::Operator, &name, region.as_deref(), &to).await?;
             cx.output(&bucket, |b| {
                 format!(
                     "Renamed bucket {name} in {} to {}. Its keys keep working under the new name. \
@@ -206,7 +206,7 @@ pub async fn bucket(cx: &Context<'_>, command: BucketCommand) -> Outcome {
 }
 
 pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome {
-    let operator = Actor::operator();
+    let operator = Caller::Operator;
     match command {
         CredentialCommand::Create {
             bucket,
@@ -234,7 +234,7 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
                 actions: &actions,
                 expires_at,
             };
-            let (credential, key) = credentials::create_credential(cx.db, cx.secrets, &operator, None, input).await?;
+            let (credential, key) = credentials::create_credential(cx.db, cx.secrets, &operator, input).await?;
             #[derive(Serialize)]
             struct Created {
                 credential: app::domain::CredentialView,
@@ -290,7 +290,7 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
             })
         }
         CredentialCommand::Revoke { access_key_id } => {
-            let credential = credentials::revoke_credential(cx.db, &operator, None, &access_key_id).await?;
+            let credential = credentials::revoke_credential(cx.db, &operator, &access_key_id).await?;
             cx.output(&credential, |c| format!("Revoked {}.", c.access_key_id))
         }
     }

@@ -5,7 +5,7 @@
 mod common;
 
 use app::domain::{KeyStatus, Role};
-use app::services::audit::Actor;
+use app::services::caller::Caller;
 use app::services::entities::{audit_event, credential};
 use app::services::{AppState, buckets, regions, users};
 use axum::http::StatusCode;
@@ -17,7 +17,7 @@ const PASSWORD: &str = "a long enough password";
 
 /// Ann and Bob with a bucket each (ids returned), and an admin.
 async fn setup(state: &AppState) -> (i32, i32) {
-    let op = Actor::operator();
+    let op = Caller::Operator;
     regions::add_region(&state.db, &op, "eu-west-1", "https://s3.eu-west-1.example.com")
         .await
         .unwrap();
@@ -424,7 +424,7 @@ async fn rotating_a_master_key_replaces_it(db: DatabaseConnection) {
 async fn admins_create_buckets_with_unique_names(db: DatabaseConnection) {
     let state = state(db);
     setup(&state).await;
-    regions::add_region(&state.db, &Actor::operator(), "tr-ist-1", "https://s3.tr.example.com")
+    regions::add_region(&state.db, &Caller::Operator, "tr-ist-1", "https://s3.tr.example.com")
         .await
         .unwrap();
     let mut root = signed_in(&state, "root@example.com").await;

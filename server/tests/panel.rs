@@ -5,7 +5,7 @@ mod common;
 
 use app::domain::Role;
 use app::error::AppError;
-use app::services::audit::Actor;
+use app::services::caller::Caller;
 use app::services::credentials::CreateCredential;
 use app::services::entities::{audit_event, credential, session};
 use app::services::throttle::{
@@ -22,7 +22,7 @@ const PASSWORD: &str = "a long enough password";
 
 /// Two customers with a bucket and a credential each, and an admin.
 async fn two_customers(state: &AppState) {
-    let op = Actor::operator();
+    let op = Caller::Operator;
     regions::add_region(&state.db, &op, "eu-west-1", "http://127.0.0.1:9000")
         .await
         .unwrap();
@@ -40,7 +40,7 @@ async fn two_customers(state: &AppState) {
             actions: "read-only",
             expires_at: None,
         };
-        credentials::create_credential(&state.db, &state.secrets, &op, None, input)
+        credentials::create_credential(&state.db, &state.secrets, &op, input)
             .await
             .unwrap();
     }
@@ -394,7 +394,7 @@ async fn overlong_emails_are_refused_before_any_work(db: DatabaseConnection) {
         failure_addresses(&state).await.is_empty(),
         "a refused email is not logged"
     );
-    let created = users::create_user(&state.db, &Actor::operator(), &long, PASSWORD, Role::Customer).await;
+    let created = users::create_user(&state.db, &Caller::Operator, &long, PASSWORD, Role::Customer).await;
     let err = created.unwrap_err();
     assert_eq!(err.field(), Some("email"));
     assert!(err.to_string().len() < 100, "{err}");

@@ -86,8 +86,7 @@ impl Server {
         let issued = app::services::credentials::create_credential(
             &self.state.db,
             &self.state.secrets,
-            &app::services::audit::Actor::operator(),
-            None,
+            &app::services::caller::Caller::Operator,
             input,
         )
         .await

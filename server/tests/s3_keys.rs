@@ -6,7 +6,7 @@ mod common;
 
 use app::catalog::Preset;
 use app::policy::Grant;
-use app::services::audit::Actor;
+use app::services::caller::Caller;
 use app::services::credentials;
 use app::services::entities::credential;
 use common::seed::{customer_with_bucket, read_only_key};
@@ -63,7 +63,7 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     assert!(!keys.bucket_exists("nobodys-bucket").await.unwrap());
 
     // Revoked elsewhere (here: straight through the services, as the panel and CLI do).
-    credentials::revoke_credential(&f.state.db, &Actor::operator(), None, &f.key_id)
+    credentials::revoke_credential(&f.state.db, &Caller::Operator, &f.key_id)
         .await
         .unwrap();
     tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;

@@ -5,7 +5,7 @@ mod common;
 
 use app::domain::{KeyStatus, Role, SignedInUser};
 use app::error::AppError;
-use app::services::audit::Actor;
+use app::services::caller::Caller;
 use app::services::credentials::CreateCredential;
 use app::services::entities::{audit_event, credential};
 use app::services::{buckets, credentials, regions, users};
@@ -14,7 +14,7 @@ use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, PaginatorT
 
 async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
     let state = state(db);
-    let op = Actor::operator();
+    let op = Caller::Operator;
     regions::add_region(&state.db, &op, "eu-west-1", "https://s3.example.com")
         .await
         .unwrap();
@@ -61,9 +61,14 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
         actions: "all",
         expires_at: None,
     };
-    let err = credentials::create_credential(&state.db, &state.secrets, &op, Some(&as_user(&bob)), input)
-        .await
-        .unwrap_err();
+    let err = credentials::create_credential(
+        &state.db,
+        &state.secrets,
+        &Caller::user(as_user(&bob), "203.0.113.7"),
+        input,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.field(), Some("bucket"));
     assert_eq!(credential::Entity::find().count(&state.db).await.unwrap(), before);
 
@@ -74,9 +79,14 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
         actions: "read-write",
         expires_at: None,
     };
-    let (view, key) = credentials::create_credential(&state.db, &state.secrets, &op, Some(&as_user(&ann)), input)
-        .await
-        .unwrap();
+    let (view, key) = credentials::create_credential(
+        &state.db,
+        &state.secrets,
+        &Caller::user(as_user(&ann), "203.0.113.7"),
+        input,
+    )
+    .await
+    .unwrap();
     assert_eq!(view.owner_email, "ann@example.com");
 
     // The secret is sealed at rest and opens with the master key and its own key id only.
@@ -97,9 +107,13 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
     );
 
     // Bob cannot revoke Ann's key, and learns nothing about it.
-    let err = credentials::revoke_credential(&state.db, &op, Some(&as_user(&bob)), &key.access_key_id)
-        .await
-        .unwrap_err();
+    let err = credentials::revoke_credential(
+        &state.db,
+        &Caller::user(as_user(&bob), "203.0.113.7"),
+        &key.access_key_id,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AppError::NotFound { .. }));
     let listed = credentials::list_credentials(&state.db, Some(ann.id), None)
         .await
@@ -119,9 +133,13 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
     );
 
     // Ann can; the audit log has the creation and the revocation, and no secret.
-    credentials::revoke_credential(&state.db, &op, Some(&as_user(&ann)), &key.access_key_id)
-        .await
-        .unwrap();
+    credentials::revoke_credential(
+        &state.db,
+        &Caller::user(as_user(&ann), "203.0.113.7"),
+        &key.access_key_id,
+    )
+    .await
+    .unwrap();
     let events = audit_event::Entity::find().all(&state.db).await.unwrap();
     for action in ["credential.create", "credential.revoke", "bucket.create"] {
         assert!(events.iter().any(|e| e.action == action), "no {action} audit row");
@@ -131,7 +149,7 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
 
 async fn bad_input_changes_nothing(db: DatabaseConnection) {
     let state = state(db);
-    let op = Actor::operator();
+    let op = Caller::Operator;
     regions::add_region(&state.db, &op, "eu-west-1", "https://s3.example.com")
         .await
         .unwrap();
@@ -172,7 +190,7 @@ async fn bad_input_changes_nothing(db: DatabaseConnection) {
             actions,
             expires_at: None,
         };
-        let err = credentials::create_credential(&state.db, &state.secrets, &op, None, input)
+        let err = credentials::create_credential(&state.db, &state.secrets, &op, input)
             .await
             .unwrap_err();
         assert_eq!(err.field(), Some(field), "{err}");

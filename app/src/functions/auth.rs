@@ -80,10 +80,10 @@ pub async fn logout() -> Result<(), AppError> {
     respond(async move {
         let session = session().await?;
         if let Some(user) = current_user().await? {
-            let actor = crate::services::audit::Actor::user(user.id, Some(crate::functions::client_addr().await));
+            let caller = crate::services::caller::Caller::user(user.clone(), crate::functions::client_addr().await);
             crate::services::audit::record(
                 &state()?.db,
-                &actor,
+                &caller.actor(),
                 AuditAction::SessionLogout,
                 AuditTarget::User(user.id),
                 serde_json::json!({}),

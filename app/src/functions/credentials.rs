@@ -6,9 +6,9 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::functions::{client_addr, require_user, respond};
+use crate::functions::{caller, client_addr, require_user, respond};
 #[cfg(feature = "ssr")]
-use crate::services::{audit::Actor, credentials};
+use crate::services::credentials;
 
 /// The last page a list may ask for: far past any real list, and small enough that the
 /// row offset it makes (page × page size) cannot overflow.
@@ -53,8 +53,8 @@ pub async fn list_credentials(
 #[server(endpoint = "credentials/detail")]
 pub async fn get_credential(access_key_id: String) -> Result<CredentialDetail, AppError> {
     respond(async move {
-        let (state, user) = require_user().await?;
-        credentials::credential_detail(&state.db, &user, &access_key_id).await
+        let (state, caller) = caller().await?;
+        credentials::credential_detail(&state.db, &caller, &access_key_id).await
     })
     .await
 }
@@ -84,7 +84,7 @@ pub async fn create_credential(
         ),
     ];
     let result = respond(async move {
-        let (state, user) = require_user().await?;
+        let (state, caller) = caller().await?;
         let bucket_id = bucket_id.ok_or_else(|| AppError::invalid("bucket_id", "Choose a bucket."))?;
         let actions = if all_actions.is_some() {
             "all".to_string()
@@ -98,9 +98,8 @@ pub async fn create_credential(
             actions: &actions,
             expires_at: None,
         };
-        let actor = Actor::user(user.id, Some(client_addr().await));
         let (view, _secret_shown_only_after_password) =
-            credentials::create_credential(&state.db, &state.secrets, &actor, Some(&user), input).await?;
+            credentials::create_credential(&state.db, &state.secrets, &caller, input).await?;
         leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
         Ok(view)
     })
@@ -124,9 +123,8 @@ pub async fn reveal_secret(access_key_id: String, password: String) -> Result<St
 #[server(endpoint = "credentials/revoke")]
 pub async fn revoke_credential(access_key_id: String) -> Result<CredentialView, AppError> {
     respond(async move {
-        let (state, user) = require_user().await?;
-        let actor = Actor::user(user.id, Some(client_addr().await));
-        let view = credentials::revoke_credential(&state.db, &actor, Some(&user), &access_key_id).await?;
+        let (state, caller) = caller().await?;
+        let view = credentials::revoke_credential(&state.db, &caller, &access_key_id).await?;
         leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
         Ok(view)
     })
@@ -136,9 +134,8 @@ pub async fn revoke_credential(access_key_id: String) -> Result<CredentialView, 
 #[server(endpoint = "credentials/delete")]
 pub async fn delete_credential(access_key_id: String) -> Result<(), AppError> {
     respond(async move {
-        let (state, user) = require_user().await?;
-        let actor = Actor::user(user.id, Some(client_addr().await));
-        credentials::delete_credential(&state.db, &actor, Some(&user), &access_key_id).await?;
+        let (state, caller) = caller().await?;
+        credentials::delete_credential(&state.db, &caller, &access_key_id).await?;
         leptos_axum::redirect("/");
         Ok(())
     })

@@ -12,6 +12,7 @@ pub use server_side::*;
 mod server_side {
     use crate::domain::SignedInUser;
     use crate::error::AppError;
+    use crate::services::caller::Caller;
     use crate::services::{AppState, users};
     use axum::http::{HeaderValue, StatusCode, header};
     use leptos::prelude::*;
@@ -58,6 +59,12 @@ mod server_side {
     pub async fn require_user() -> Result<(AppState, SignedInUser), AppError> {
         let user = current_user().await?.ok_or(AppError::NotSignedIn)?;
         Ok((state()?, user))
+    }
+
+    /// The signed-in person as the services take them: with their client address.
+    pub async fn caller() -> Result<(AppState, Caller), AppError> {
+        let (state, user) = require_user().await?;
+        Ok((state, Caller::user(user, client_addr().await)))
     }
 
     /// The client's address as the web layer worked it out: the TCP peer, or behind a

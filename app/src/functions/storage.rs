@@ -24,13 +24,11 @@ pub async fn rotate_master_key(
     master_access_key_id: Option<String>,
 ) -> Result<String, AppError> {
     crate::functions::respond(async move {
-        let (state, user) = crate::functions::require_user().await?;
-        let actor = crate::services::audit::Actor::user(user.id, Some(crate::functions::client_addr().await));
+        let (state, caller) = crate::functions::caller().await?;
         let key = crate::services::buckets::rotate_master_key(
             &state.db,
             &state.secrets,
-            &actor,
-            Some(&user),
+            &caller,
             bucket_id,
             master_access_key_id.as_deref().filter(|id| !id.trim().is_empty()),
         )
@@ -48,13 +46,12 @@ pub async fn rotate_master_key(
 #[server(endpoint = "buckets/create")]
 pub async fn create_bucket(owner: String, region: String, name: String) -> Result<BucketView, AppError> {
     crate::functions::respond(async move {
-        let (state, user) = crate::functions::require_user().await?;
-        if !user.is_admin() {
+        let (state, caller) = crate::functions::caller().await?;
+        if !caller.signed_in().is_some_and(|user| user.is_admin()) {
             return Err(AppError::Forbidden);
         }
-        let actor = crate::services::audit::Actor::user(user.id, Some(crate::functions::client_addr().await));
         let (bucket, _secret_for_the_owner_only) =
-            crate::services::buckets::add_bucket(&state.db, &state.secrets, &actor, &owner, &region, &name).await?;
+            crate::services::buckets::add_bucket(&state.db, &state.secrets, &caller, &owner, &region, &name).await?;
         Ok(bucket)
     })
     .await

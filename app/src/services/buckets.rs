@@ -1,6 +1,7 @@
 //! Buckets: each belongs to one customer and one region and is born with its master key.
 
-use super::audit::{self, Actor, AuditAction, AuditTarget};
+use super::audit::{self, AuditAction, AuditTarget};
+use super::caller::Caller;
 use super::credentials::{self, NewKey};
 use super::entities::{bucket, credential, region};
 use super::secrets::SecretBox;
@@ -23,7 +24,7 @@ pub struct IssuedKey {
 pub async fn add_bucket(
     db: &DatabaseConnection,
     secrets: &SecretBox,
-    actor: &Actor,
+    caller: &Caller,
     owner_email: &str,
     region_name: &str,
     name: &str,
@@ -52,7 +53,7 @@ pub async fn add_bucket(
         credentials::insert_key(&txn, secrets, NewKey::master(owner.id, created.id)).await?;
     audit::record(
         &txn,
-        actor,
+        &caller.actor(),
         AuditAction::BucketCreate,
         AuditTarget::Bucket(created.id),
         serde_json::json!({ "owner": owner.email, "master_access_key_id": access_key_id }),
@@ -179,7 +180,7 @@ pub async fn find_bucket(
 /// Objects are not moved: on the local backend they stay under the old name's folder.
 pub async fn rename_bucket(
     db: &DatabaseConnection,
-    actor: &Actor,
+    caller: &Caller,
     name: &str,
     region_name: Option<&str>,
     new_name: &str,
@@ -222,7 +223,7 @@ pub async fn rename_bucket(
         .map_err(|e| unique_violation(e, "to", name_taken(new_name)))?;
     audit::record(
         db,
-        actor,
+        &caller.actor(),
         AuditAction::BucketRename,
         AuditTarget::Bucket(renamed.id),
         serde_json::json!({ "from": old_name, "to": renamed.name }),
@@ -242,15 +243,14 @@ pub async fn rename_bucket(
 pub async fn rotate_master_key(
     db: &DatabaseConnection,
     secrets: &SecretBox,
-    actor: &Actor,
-    requester: Option<&SignedInUser>,
+    caller: &Caller,
     bucket_id: i32,
     replacing: Option<&str>,
 ) -> Result<IssuedKey, AppError> {
     let bucket = bucket::Entity::find_by_id(bucket_id)
         .one(db)
         .await?
-        .filter(|b| requester.is_none_or(|r| r.is_admin() || r.id == b.owner_id))
+        .filter(|b| caller.may_manage(b.owner_id))
         .ok_or_else(|| AppError::not_found("The bucket"))?;
     let txn = db.begin().await?;
     let mut revoke = credential::Entity::update_many()
@@ -277,7 +277,7 @@ pub async fn rotate_master_key(
         credentials::insert_key(&txn, secrets, NewKey::master(bucket.owner_id, bucket.id)).await?;
     audit::record(
         &txn,
-        actor,
+        &caller.actor(),
         AuditAction::BucketRotateMasterKey,
         AuditTarget::Bucket(bucket.id),
         serde_json::json!({ "master_access_key_id": access_key_id }),

@@ -3,6 +3,7 @@
 
 use super::audit::{self, Actor, AuditAction, AuditTarget};
 use super::buckets::IssuedKey;
+use super::caller::Caller;
 use super::entities::{bucket, credential, region, user};
 use super::secrets::{self, SecretBox};
 use super::{AppState, now, passwords, unique_violation, users};
@@ -88,13 +89,12 @@ pub struct CreateCredential<'a> {
     pub expires_at: Option<i64>,
 }
 
-/// Creates a scoped credential on a bucket `requester` may use (an admin: any bucket; it
-/// then belongs to the bucket's owner). `requester` is `None` for the operator CLI.
+/// Creates a scoped credential on a bucket the caller may manage (an admin: any bucket;
+/// it then belongs to the bucket's owner).
 pub async fn create_credential(
     db: &DatabaseConnection,
     secrets: &SecretBox,
-    actor: &Actor,
-    requester: Option<&SignedInUser>,
+    caller: &Caller,
     input: CreateCredential<'_>,
 ) -> Result<(CredentialView, IssuedKey), AppError> {
     let name = normalize_credential_name(input.name).map_err(|m| AppError::invalid("name", m))?;
@@ -129,7 +129,7 @@ pub async fn create_credential(
     let bucket = bucket::Entity::find_by_id(input.bucket_id)
         .one(db)
         .await?
-        .filter(|b| requester.is_none_or(|r| r.is_admin() || r.id == b.owner_id))
+        .filter(|b| caller.may_manage(b.owner_id))
         .ok_or_else(|| AppError::invalid("bucket", "Choose one of your buckets."))?;
     let (row, secret_key, access_key_id) = insert_key(
         db,
@@ -147,7 +147,7 @@ pub async fn create_credential(
     .await?;
     audit::record(
         db,
-        actor,
+        &caller.actor(),
         AuditAction::CredentialCreate,
         AuditTarget::Credential(&access_key_id),
         serde_json::json!({ "name": name, "bucket": bucket.name, "path": row.path, "actions": row.actions }),
@@ -185,11 +185,10 @@ pub async fn list_credentials(
 /// someone else's key is the same as for a key that does not exist.
 pub async fn revoke_credential(
     db: &DatabaseConnection,
-    actor: &Actor,
-    requester: Option<&SignedInUser>,
+    caller: &Caller,
     access_key_id: &str,
 ) -> Result<CredentialView, AppError> {
-    let found = visible_key(db, requester, access_key_id).await?;
+    let found = visible_key(db, caller, access_key_id).await?;
     // A bucket always has one working master key: it is replaced, never just switched off.
     if found.kind == KeyKind::Master {
         return Err(AppError::invalid(
@@ -206,7 +205,7 @@ pub async fn revoke_credential(
         let row = credential::Entity::update(active).exec(db).await?;
         audit::record(
             db,
-            actor,
+            &caller.actor(),
             AuditAction::CredentialRevoke,
             AuditTarget::Credential(&row.access_key_id),
             serde_json::json!({}),
@@ -312,27 +311,27 @@ pub async fn page_credentials(
     })
 }
 
-/// A key `viewer` may see (their own; an admin: any), or `NotFound` — the same answer
-/// for someone else's key as for one that does not exist.
+/// A key the caller may manage (their own; an admin: any), or `NotFound` — the same
+/// answer for someone else's key as for one that does not exist.
 async fn visible_key(
     db: &DatabaseConnection,
-    viewer: Option<&SignedInUser>,
+    caller: &Caller,
     access_key_id: &str,
 ) -> Result<credential::Model, AppError> {
     credential::Entity::find()
         .filter(credential::Column::AccessKeyId.eq(access_key_id.trim()))
         .one(db)
         .await?
-        .filter(|c| viewer.is_none_or(|v| v.is_admin() || v.id == c.owner_id))
+        .filter(|c| caller.may_manage(c.owner_id))
         .ok_or_else(|| AppError::not_found(format!("The access key {}", access_key_id.trim())))
 }
 
 pub async fn credential_detail(
     db: &DatabaseConnection,
-    viewer: &SignedInUser,
+    caller: &Caller,
     access_key_id: &str,
 ) -> Result<CredentialDetail, AppError> {
-    let row = visible_key(db, Some(viewer), access_key_id).await?;
+    let row = visible_key(db, caller, access_key_id).await?;
     let endpoint_url = match bucket::Entity::find_by_id(row.bucket_id).one(db).await? {
         Some(b) => region::Entity::find_by_id(b.region_id)
             .one(db)
@@ -341,7 +340,7 @@ pub async fn credential_detail(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let can_reveal = row.owner_id == viewer.id && row.status == KeyStatus::Active;
+    let can_reveal = caller.signed_in().is_some_and(|v| v.id == row.owner_id) && row.status == KeyStatus::Active;
     Ok(CredentialDetail {
         credential: views(db, vec![row]).await?.remove(0),
         endpoint_url,
@@ -418,7 +417,7 @@ async fn check_reveal_password(
     password: &str,
 ) -> Result<(credential::Model, bool), AppError> {
     // Only the owner reveals: an admin manages keys but never reads a customer's secret.
-    let row = visible_key(&state.db, None, access_key_id).await?;
+    let row = visible_key(&state.db, &Caller::Operator, access_key_id).await?;
     if row.owner_id != viewer.id {
         return Err(AppError::not_found(format!("The access key {}", access_key_id.trim())));
     }
@@ -433,13 +432,8 @@ async fn check_reveal_password(
 }
 
 /// Deletes a scoped credential for good (master keys are rotated, never deleted).
-pub async fn delete_credential(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    requester: Option<&SignedInUser>,
-    access_key_id: &str,
-) -> Result<(), AppError> {
-    let row = visible_key(db, requester, access_key_id).await?;
+pub async fn delete_credential(db: &DatabaseConnection, caller: &Caller, access_key_id: &str) -> Result<(), AppError> {
+    let row = visible_key(db, caller, access_key_id).await?;
     if row.kind == KeyKind::Master {
         return Err(AppError::invalid(
             "access_key_id",
@@ -449,7 +443,7 @@ pub async fn delete_credential(
     credential::Entity::delete_by_id(row.id).exec(db).await?;
     audit::record(
         db,
-        actor,
+        &caller.actor(),
         AuditAction::CredentialDelete,
         AuditTarget::Credential(&row.access_key_id),
         serde_json::json!({ "name": row.name }),

@@ -1,8 +1,8 @@
 //! Demo data: a customer with buckets in two regions and a few credentials, so a fresh
 //! install has something to look at. Loaded once; a second run changes nothing.
 
-use super::audit::Actor;
 use super::buckets;
+use super::caller::Caller;
 use super::credentials::{self, CreateCredential};
 use super::regions;
 use super::secrets::SecretBox;
@@ -30,7 +30,7 @@ pub async fn load_demo(
     if users::find_by_email(db, DEMO_EMAIL).await?.is_some() {
         return Ok(None);
     }
-    let operator = Actor::operator();
+    let operator = Caller::Operator;
     let known: Vec<String> = regions::list_regions(db).await?.into_iter().map(|r| r.name).collect();
     for region in ["eu-west-1", "tr-ist-1"] {
         if !known.iter().any(|k| k == region) {
@@ -48,7 +48,6 @@ pub async fn load_demo(
             db,
             secrets,
             &operator,
-            None,
             CreateCredential {
                 bucket_id,
                 name,

@@ -1,8 +1,9 @@
 //! Server-side services: plain Rust over the database, used by the server functions,
-//! the operator CLI and (later) the S3 endpoint. Thin callers, testable without HTTP.
+//! the operator CLI and the S3 endpoint. Thin callers, testable without HTTP.
 
 pub mod audit;
 pub mod buckets;
+pub mod caller;
 pub mod credentials;
 pub mod demo;
 pub mod entities;

@@ -1,6 +1,7 @@
 //! Regions: named locations, each with its S3 endpoint URL.
 
-use super::audit::{self, Actor, AuditAction, AuditTarget};
+use super::audit::{self, AuditAction, AuditTarget};
+use super::caller::Caller;
 use super::entities::region;
 use super::{now, unique_violation};
 use crate::domain::{validate_endpoint_url, validate_region_name};
@@ -11,7 +12,7 @@ use sea_orm::{
 
 pub async fn add_region(
     db: &DatabaseConnection,
-    actor: &Actor,
+    caller: &Caller,
     name: &str,
     endpoint_url: &str,
 ) -> Result<region::Model, AppError> {
@@ -30,7 +31,7 @@ pub async fn add_region(
     .map_err(|e| unique_violation(e, "name", format!("The region {name} already exists.")))?;
     audit::record(
         db,
-        actor,
+        &caller.actor(),
         AuditAction::RegionCreate,
         AuditTarget::Region(name),
         serde_json::json!({ "endpoint": endpoint_url }),

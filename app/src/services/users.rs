@@ -1,6 +1,7 @@
 //! Accounts: creating users, signing in (with throttling), the first admin.
 
 use super::audit::{self, Actor, AuditAction, AuditTarget};
+use super::caller::Caller;
 use super::entities::user;
 use super::{AppState, now, passwords, throttle, unique_violation};
 use crate::domain::{Role, SignedInUser, normalize_email, validate_new_password};
@@ -45,7 +46,7 @@ fn refuse_overlong_email(email: &str) -> Result<(), AppError> {
 
 pub async fn create_user(
     db: &DatabaseConnection,
-    actor: &Actor,
+    caller: &Caller,
     email: &str,
     password: &str,
     role: Role,
@@ -66,7 +67,7 @@ pub async fn create_user(
     .map_err(|e| unique_violation(e, "email", format!("a user with the email {email} already exists")))?;
     audit::record(
         db,
-        actor,
+        &caller.actor(),
         AuditAction::UserCreate,
         AuditTarget::User(created.id),
         serde_json::json!({ "email": email, "role": role }),
@@ -235,7 +236,7 @@ pub async fn ensure_first_admin(
             (p.clone(), Some(p))
         }
     };
-    let admin = create_user(db, &Actor::operator(), email, &password, Role::Admin).await?;
+    let admin = create_user(db, &Caller::Operator, email, &password, Role::Admin).await?;
     Ok(Some((admin, generated)))
 }
 

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use app::domain::{BucketView, Role};
-use app::services::audit::Actor;
 use app::services::buckets::{self, IssuedKey};
+use app::services::caller::Caller;
 use app::services::credentials::{self, CreateCredential};
 use app::services::{AppState, regions, users};
 
@@ -13,7 +13,7 @@ pub const REGION: &str = "eu-west-1";
 /// Adds the region, `email` as a customer and their `bucket`; returns the bucket and its
 /// master key pair. For a fresh database: the region is added, not looked up.
 pub async fn customer_with_bucket(state: &AppState, email: &str, bucket: &str) -> (BucketView, IssuedKey) {
-    let op = Actor::operator();
+    let op = Caller::Operator;
     regions::add_region(&state.db, &op, REGION, "http://127.0.0.1:9000")
         .await
         .unwrap();
@@ -35,7 +35,7 @@ pub async fn read_only_key(state: &AppState, bucket_id: i32, name: &str, path: &
         actions: "read-only",
         expires_at: None,
     };
-    credentials::create_credential(&state.db, &state.secrets, &Actor::operator(), None, input)
+    credentials::create_credential(&state.db, &state.secrets, &Caller::Operator, input)
         .await
         .unwrap()
         .1
