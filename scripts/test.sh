@@ -17,6 +17,9 @@ fi
 log "formatting"
 cargo fmt --all --check
 
+log "lints (clippy, warnings are errors)"
+cargo clippy -p migrations -p app -p server --all-targets -- -D warnings
+
 log "unit and integration tests"
 cargo test -p migrations -p app -p server
 

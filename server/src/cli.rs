@@ -1,13 +1,14 @@
-//! The operator's commands: what they do lives in `app::services`; this file parses
-//! nothing and decides nothing, it calls a service and prints the answer.
+//! The operator's commands: their arguments (clap parses them) and handlers that call a
+//! service in `app::services`, which decides, and print its answer.
 
-use crate::config::{BucketCommand, CredentialCommand, DemoOptions, GlobalOptions, RegionCommand, UserCommand};
+use crate::config::GlobalOptions;
 use app::domain::Role;
 use app::error::AppError;
 use app::services::caller::Caller;
 use app::services::credentials::CreateCredential;
 use app::services::secrets::SecretBox;
 use app::services::{buckets, credentials, demo, now, regions, users};
+use clap::{Args, Subcommand};
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
@@ -308,4 +309,112 @@ pub async fn load_demo(cx: &Context<'_>, options: DemoOptions) -> Outcome {
         ),
         None => format!("Demo data is already loaded ({}).", demo::DEMO_EMAIL),
     })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user
+    Add {
+        #[arg(long)]
+        email: String,
+        /// `customer` or `admin`
+        #[arg(long, default_value = "customer")]
+        role: String,
+        /// At least 12 characters [default: generated and printed once]
+        #[arg(long, env = "STOOK_USER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List users
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionCommand {
+    /// Add a region
+    Add {
+        /// Like `eu-west-1`
+        #[arg(long)]
+        name: String,
+        /// The region's S3 endpoint URL, like `https://s3.eu-west-1.example.com`
+        #[arg(long)]
+        endpoint: String,
+    },
+    /// List regions
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BucketCommand {
+    /// Add a bucket for a customer; prints its master key pair once
+    Add {
+        /// Email of the owning user
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        region: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Rename a bucket (names are unique across all regions); its keys keep working
+    Rename {
+        /// The bucket's current name
+        #[arg(long)]
+        name: String,
+        /// The bucket's region: needed only when a database made before names were unique
+        /// has several buckets of this name
+        #[arg(long)]
+        region: Option<String>,
+        /// The new name
+        #[arg(long)]
+        to: String,
+    },
+    /// List buckets
+    List {
+        /// Only this user's buckets
+        #[arg(long)]
+        owner: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Create a credential on a bucket; prints its access key id and secret once
+    Create {
+        /// Bucket name
+        #[arg(long)]
+        bucket: String,
+        /// Region of the bucket, checked when given
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        name: String,
+        /// Folder the key is limited to, like `photos/2024/` [default: the whole bucket]
+        #[arg(long, default_value = "")]
+        path: String,
+        /// Actions: `read-only`, `read-write`, `all`, or S3 action names such as
+        /// `s3:GetObject,s3:ListBucket`
+        #[arg(long)]
+        actions: String,
+        /// The key stops working after this many days [default: never]
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
+    /// List credentials and master keys
+    List {
+        /// Only this user's keys
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Revoke a key by its access key id: it stops working at once
+    Revoke { access_key_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoOptions {
+    /// Password of the demo customer [default: generated and printed once]
+    #[arg(long, env = "STOOK_DEMO_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// S3 endpoint URL the demo regions advertise
+    #[arg(long, default_value = "http://127.0.0.1:9000")]
+    pub s3_endpoint: String,
 }

@@ -1,5 +1,7 @@
-//! Command line and environment: every setting has a flag and a `STOOK_*` variable.
+//! Command line and environment: every setting has a flag and a `STOOK_*` variable. The
+//! operator commands' own arguments live beside their handlers in `cli`.
 
+use crate::cli::{BucketCommand, CredentialCommand, DemoOptions, RegionCommand, UserCommand};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -112,7 +114,7 @@ pub struct ServeOptions {
     pub s3_backend: S3Backend,
 
     /// Upstream S3 endpoint URL for the proxy backend, like `http://127.0.0.1:3900`
-    #[arg(long, env = "STOOK_S3_UPSTREAM_URL")]
+    #[arg(long, env = "STOOK_S3_UPSTREAM_URL", required_if_eq("s3_backend", "proxy"))]
     pub s3_upstream_url: Option<String>,
 
     /// Upstream region for the proxy backend
@@ -120,12 +122,17 @@ pub struct ServeOptions {
     pub s3_upstream_region: String,
 
     /// The operator's upstream access key id for the proxy backend
-    #[arg(long, env = "STOOK_S3_UPSTREAM_ACCESS_KEY_ID")]
+    #[arg(long, env = "STOOK_S3_UPSTREAM_ACCESS_KEY_ID", required_if_eq("s3_backend", "proxy"))]
     pub s3_upstream_access_key_id: Option<String>,
 
     /// The operator's upstream secret key for the proxy backend (prefer the environment
     /// variable: a flag shows in process lists)
-    #[arg(long, env = "STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        required_if_eq("s3_backend", "proxy")
+    )]
     pub s3_upstream_secret_access_key: Option<String>,
 
     /// Mark the session cookie Secure; switch off (`false`) only for plain-HTTP development
@@ -183,110 +190,36 @@ impl Default for ServeOptions {
     }
 }
 
-#[derive(Debug, Subcommand)]
-pub enum UserCommand {
-    /// Add a user
-    Add {
-        #[arg(long)]
-        email: String,
-        /// `customer` or `admin`
-        #[arg(long, default_value = "customer")]
-        role: String,
-        /// At least 12 characters [default: generated and printed once]
-        #[arg(long, env = "STOOK_USER_PASSWORD", hide_env_values = true)]
-        password: Option<String>,
-    },
-    /// List users
-    List,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[derive(Debug, Subcommand)]
-pub enum RegionCommand {
-    /// Add a region
-    Add {
-        /// Like `eu-west-1`
-        #[arg(long)]
-        name: String,
-        /// The region's S3 endpoint URL, like `https://s3.eu-west-1.example.com`
-        #[arg(long)]
-        endpoint: String,
-    },
-    /// List regions
-    List,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BucketCommand {
-    /// Add a bucket for a customer; prints its master key pair once
-    Add {
-        /// Email of the owning user
-        #[arg(long)]
-        owner: String,
-        #[arg(long)]
-        region: String,
-        #[arg(long)]
-        name: String,
-    },
-    /// Rename a bucket (names are unique across all regions); its keys keep working
-    Rename {
-        /// The bucket's current name
-        #[arg(long)]
-        name: String,
-        /// The bucket's region: needed only when a database made before names were unique
-        /// has several buckets of this name
-        #[arg(long)]
-        region: Option<String>,
-        /// The new name
-        #[arg(long)]
-        to: String,
-    },
-    /// List buckets
-    List {
-        /// Only this user's buckets
-        #[arg(long)]
-        owner: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CredentialCommand {
-    /// Create a credential on a bucket; prints its access key id and secret once
-    Create {
-        /// Bucket name
-        #[arg(long)]
-        bucket: String,
-        /// Region of the bucket, checked when given
-        #[arg(long)]
-        region: Option<String>,
-        #[arg(long)]
-        name: String,
-        /// Folder the key is limited to, like `photos/2024/` [default: the whole bucket]
-        #[arg(long, default_value = "")]
-        path: String,
-        /// Actions: `read-only`, `read-write`, `all`, or S3 action names such as
-        /// `s3:GetObject,s3:ListBucket`
-        #[arg(long)]
-        actions: String,
-        /// The key stops working after this many days [default: never]
-        #[arg(long)]
-        expires_in_days: Option<u32>,
-    },
-    /// List credentials and master keys
-    List {
-        /// Only this user's keys
-        #[arg(long)]
-        owner: Option<String>,
-    },
-    /// Revoke a key by its access key id: it stops working at once
-    Revoke { access_key_id: String },
-}
-
-#[derive(Debug, Args)]
-pub struct DemoOptions {
-    /// Password of the demo customer [default: generated and printed once]
-    #[arg(long, env = "STOOK_DEMO_PASSWORD", hide_env_values = true)]
-    pub password: Option<String>,
-    /// S3 endpoint URL the demo regions advertise
-    #[arg(long, default_value = "http://127.0.0.1:9000")]
-    pub s3_endpoint: String,
+    #[test]
+    fn the_proxy_backend_needs_its_upstream_settings() {
+        let refused = Cli::try_parse_from(["stook", "serve", "--s3-backend", "proxy"]).unwrap_err();
+        assert_eq!(refused.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        let text = refused.to_string();
+        for flag in [
+            "--s3-upstream-url",
+            "--s3-upstream-access-key-id",
+            "--s3-upstream-secret-access-key",
+        ] {
+            assert!(text.contains(flag), "{text}");
+        }
+        let given = Cli::try_parse_from([
+            "stook",
+            "serve",
+            "--s3-backend",
+            "proxy",
+            "--s3-upstream-url",
+            "http://127.0.0.1:3900",
+            "--s3-upstream-access-key-id",
+            "GK1",
+            "--s3-upstream-secret-access-key",
+            "s",
+        ]);
+        assert!(given.is_ok());
+        // The local backend needs none of them.
+        assert!(Cli::try_parse_from(["stook", "serve"]).is_ok());
+    }
 }

@@ -1,6 +1,7 @@
 #![recursion_limit = "256"]
 use clap::Parser as _;
-use server::config::{BucketCommand, Cli, Command};
+use server::cli::BucketCommand;
+use server::config::{Cli, Command};
 use server::{cli, serve};
 use std::process::ExitCode;
 

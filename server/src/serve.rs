@@ -208,21 +208,21 @@ async fn s3_endpoint(
             s3::endpoint(state.db.clone(), state.secrets.clone(), local, domain)?
         }
         S3Backend::Proxy => {
-            let missing = |name: &str| format!("the proxy backend needs {name}");
+            // clap refuses `--s3-backend proxy` without these (`required_if_eq`).
+            let (Some(url), Some(access_key_id), Some(secret_access_key)) = (
+                options.s3_upstream_url.as_deref(),
+                options.s3_upstream_access_key_id.as_deref(),
+                options.s3_upstream_secret_access_key.as_deref(),
+            ) else {
+                return Err(
+                    "the proxy backend needs STOOK_S3_UPSTREAM_URL, _ACCESS_KEY_ID and _SECRET_ACCESS_KEY".into(),
+                );
+            };
             let upstream = s3::proxy::Upstream {
-                url: options
-                    .s3_upstream_url
-                    .as_deref()
-                    .ok_or_else(|| missing("STOOK_S3_UPSTREAM_URL"))?,
+                url,
                 region: &options.s3_upstream_region,
-                access_key_id: options
-                    .s3_upstream_access_key_id
-                    .as_deref()
-                    .ok_or_else(|| missing("STOOK_S3_UPSTREAM_ACCESS_KEY_ID"))?,
-                secret_access_key: options
-                    .s3_upstream_secret_access_key
-                    .as_deref()
-                    .ok_or_else(|| missing("STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY"))?,
+                access_key_id,
+                secret_access_key,
             };
             println!("S3 backend: proxy to {}", upstream.url);
             s3::endpoint(

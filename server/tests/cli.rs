@@ -71,7 +71,7 @@ impl Drop for Stook {
 }
 
 fn rand_suffix() -> String {
-    app::services::secrets::new_access_key_id()
+    app::services::key_pairs::new_access_key_id()
 }
 
 #[test]

@@ -32,7 +32,7 @@ async fn duplicate_bucket_names_stop_the_start_until_renamed() {
     use sea_orm::ConnectionTrait as _;
     let dir = std::env::temp_dir().join(format!(
         "stook-dup-buckets-{}",
-        app::services::secrets::new_access_key_id()
+        app::services::key_pairs::new_access_key_id()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.join("stook.db").display());
@@ -117,7 +117,7 @@ async fn duplicate_bucket_names_stop_the_start_until_renamed() {
 #[tokio::test]
 async fn sqlite_files_use_the_write_ahead_log() {
     use sea_orm::{ConnectionTrait as _, Statement};
-    let dir = std::env::temp_dir().join(format!("stook-wal-{}", app::services::secrets::new_access_key_id()));
+    let dir = std::env::temp_dir().join(format!("stook-wal-{}", app::services::key_pairs::new_access_key_id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = app::services::connect(&format!("sqlite://{}?mode=rwc", dir.join("stook.db").display()))
         .await

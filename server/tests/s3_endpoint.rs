@@ -39,7 +39,7 @@ async fn start_with(limits: s3::Limits) -> Server {
     let (bucket, master) = customer_with_bucket(&state, "eve@example.com", BUCKET).await;
     let dir = std::env::temp_dir().join(format!(
         "stook-s3-endpoint-{}",
-        app::services::secrets::new_access_key_id().to_lowercase()
+        app::services::key_pairs::new_access_key_id().to_lowercase()
     ));
     let objects = dir.join("objects");
     let local = s3::local::Local::new(objects.clone()).unwrap();
@@ -78,7 +78,7 @@ impl Server {
     async fn key(&self, actions: &str, path: &str) -> (String, String) {
         let input = app::services::credentials::CreateCredential {
             bucket_id: self.bucket_id,
-            name: &format!("key-{}", app::services::secrets::new_access_key_id().to_lowercase()),
+            name: &format!("key-{}", app::services::key_pairs::new_access_key_id().to_lowercase()),
             path,
             actions,
             expires_at: None,

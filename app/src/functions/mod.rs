@@ -2,8 +2,8 @@
 //! service, map the error. Stable endpoints under `/api/`.
 
 pub mod auth;
+pub mod buckets;
 pub mod credentials;
-pub mod storage;
 
 #[cfg(feature = "ssr")]
 pub use server_side::*;
@@ -12,6 +12,7 @@ pub use server_side::*;
 mod server_side {
     use crate::domain::SignedInUser;
     use crate::error::AppError;
+    use crate::pages::list_query::percent_encode;
     use crate::services::caller::Caller;
     use crate::services::{AppState, users};
     use axum::http::{HeaderValue, StatusCode, header};
@@ -183,15 +184,6 @@ mod server_side {
         } else {
             format!("{path}?{}", kept.join("&"))
         })
-    }
-
-    fn percent_encode(text: &str) -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
     }
 
     /// The page's Content-Security-Policy, with this response's nonce for the hydration

@@ -4,7 +4,7 @@
 use super::secret::{CopyText, SecretReveal};
 use super::{BusySubmit, ConfirmStep, ErrorNote};
 use crate::domain::{BucketView, SignedInUser, format_utc};
-use crate::functions::storage::{RotateMasterKey, list_buckets};
+use crate::functions::buckets::{RotateMasterKey, list_buckets};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_meta::Title;

@@ -2,7 +2,7 @@
 //! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
 //! it works with and without JavaScript).
 
-use super::credentials::ListState;
+use super::list_query::ListState;
 use super::secret::{CopyText, SecretReveal};
 use super::{BusySubmit, ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};

@@ -4,69 +4,14 @@
 
 use super::credential_drawer::CredentialDrawer;
 use super::credential_form::CreateCredentialForm;
+pub use super::list_query::ListState;
 use crate::domain::{CredentialDraft, CredentialPage, KeyStatus, ListSort, SignedInUser, StatusFilter, format_utc};
+use crate::functions::buckets::list_buckets;
 use crate::functions::credentials::list_credentials;
-use crate::functions::storage::list_buckets;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-
-/// The list's own query (search, page, admin filters), kept when a drawer opens or closes.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ListState {
-    pub search: String,
-    pub page: u64,
-    pub owner: String,
-    pub bucket: Option<i32>,
-    /// `created` (the default), `name` or `last_used`.
-    pub sort: String,
-    /// Empty (every status), `active`, `revoked` or `expired`.
-    pub status: String,
-}
-
-impl ListState {
-    /// `/` with this list state and `extra` parameters.
-    pub fn href(&self, extra: &[(&str, &str)]) -> String {
-        let mut params: Vec<(String, String)> = Vec::new();
-        if !self.search.is_empty() {
-            params.push(("q".into(), self.search.clone()));
-        }
-        if self.page > 0 {
-            params.push(("page".into(), self.page.to_string()));
-        }
-        if !self.owner.is_empty() {
-            params.push(("owner".into(), self.owner.clone()));
-        }
-        if let Some(bucket) = self.bucket {
-            params.push(("bucket".into(), bucket.to_string()));
-        }
-        if !self.sort.is_empty() && self.sort != ListSort::default().as_str() {
-            params.push(("sort".into(), self.sort.clone()));
-        }
-        if !self.status.is_empty() {
-            params.push(("status".into(), self.status.clone()));
-        }
-        params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        if params.is_empty() {
-            return "/".into();
-        }
-        let query: Vec<String> = params
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode_component(v)))
-            .collect();
-        format!("/?{}", query.join("&"))
-    }
-}
-
-pub fn encode_component(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 #[component]
 pub fn CredentialsPage() -> impl IntoView {

@@ -2,8 +2,9 @@
 
 use super::audit::{self, AuditAction, AuditTarget};
 use super::caller::Caller;
-use super::credentials::{self, NewKey};
 use super::entities::{bucket, credential, region};
+pub use super::key_pairs::IssuedKey;
+use super::key_pairs::{NewKey, insert_key};
 use super::secrets::SecretBox;
 use super::{now, regions, unique_violation, users};
 use crate::domain::{BucketView, KeyKind, KeyStatus, SignedInUser, validate_bucket_name};
@@ -13,13 +14,6 @@ use sea_orm::{
     QuerySelect as _, TransactionTrait as _,
 };
 use std::collections::HashMap;
-
-/// A freshly made key pair, shown once.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct IssuedKey {
-    pub access_key_id: String,
-    pub secret_key: String,
-}
 
 pub async fn add_bucket(
     db: &DatabaseConnection,
@@ -49,8 +43,7 @@ pub async fn add_bucket(
     .exec_with_returning(&txn)
     .await
     .map_err(|e| unique_violation(e, "name", name_taken(name)))?;
-    let (_, secret_key, access_key_id) =
-        credentials::insert_key(&txn, secrets, NewKey::master(owner.id, created.id)).await?;
+    let (_, secret_key, access_key_id) = insert_key(&txn, secrets, NewKey::master(owner.id, created.id)).await?;
     audit::record(
         &txn,
         &caller.actor(),
@@ -273,8 +266,7 @@ pub async fn rotate_master_key(
             "That master key was already replaced, so nothing was rotated: the Buckets page shows the current one.",
         ));
     }
-    let (_, secret_key, access_key_id) =
-        credentials::insert_key(&txn, secrets, NewKey::master(bucket.owner_id, bucket.id)).await?;
+    let (_, secret_key, access_key_id) = insert_key(&txn, secrets, NewKey::master(bucket.owner_id, bucket.id)).await?;
     audit::record(
         &txn,
         &caller.actor(),

@@ -2,11 +2,11 @@
 //! The secret is sealed with the master key before it touches the database.
 
 use super::audit::{self, Actor, AuditAction, AuditTarget};
-use super::buckets::IssuedKey;
 use super::caller::Caller;
 use super::entities::{bucket, credential, region, user};
-use super::secrets::{self, SecretBox};
-use super::{AppState, now, passwords, unique_violation, users};
+use super::key_pairs::{IssuedKey, NewKey, insert_key};
+use super::secrets::SecretBox;
+use super::{AppState, now, passwords, users};
 use crate::catalog::ActionSet;
 use crate::domain::{
     CredentialDetail, CredentialPage, CredentialView, KeyKind, KeyStatus, ListSort, PAGE_SIZE, SignedInUser,
@@ -14,72 +14,9 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _,
-    QueryOrder as _,
+    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
 use std::collections::HashMap;
-
-pub struct NewKey {
-    pub owner_id: i32,
-    pub bucket_id: i32,
-    pub name: Option<String>,
-    pub path: Option<String>,
-    pub actions: ActionSet,
-    pub kind: KeyKind,
-    pub expires_at: Option<i64>,
-}
-
-impl NewKey {
-    /// A bucket's master key pair: every action, the whole bucket, no name, no expiry.
-    pub fn master(owner_id: i32, bucket_id: i32) -> Self {
-        NewKey {
-            owner_id,
-            bucket_id,
-            name: None,
-            path: None,
-            actions: crate::catalog::Preset::All.actions(),
-            kind: KeyKind::Master,
-            expires_at: None,
-        }
-    }
-}
-
-/// Inserts a key pair with a fresh id and secret; returns (row, secret, access key id).
-pub(crate) async fn insert_key(
-    db: &impl ConnectionTrait,
-    secrets: &SecretBox,
-    key: NewKey,
-) -> Result<(credential::Model, String, String), AppError> {
-    let access_key_id = secrets::new_access_key_id();
-    let secret = secrets::new_secret_key();
-    let name = key.name.clone();
-    let row = credential::Entity::insert(credential::ActiveModel {
-        owner_id: Set(key.owner_id),
-        bucket_id: Set(key.bucket_id),
-        name: Set(key.name),
-        path: Set(key.path),
-        actions: Set(key.actions.to_storage()),
-        kind: Set(key.kind),
-        access_key_id: Set(access_key_id.clone()),
-        secret_ciphertext: Set(secrets.seal(&access_key_id, &secret)),
-        status: Set(KeyStatus::Active),
-        created_at: Set(now()),
-        revoked_at: Set(None),
-        last_used_at: Set(None),
-        expires_at: Set(key.expires_at),
-        ..Default::default()
-    })
-    .exec_with_returning(db)
-    .await
-    .map_err(|e| {
-        unique_violation(
-            e,
-            "name",
-            format!("You already have a credential named “{}”.", name.unwrap_or_default()),
-        )
-    })?;
-    Ok((row, secret, access_key_id))
-}
 
 pub struct CreateCredential<'a> {
     pub bucket_id: i32,

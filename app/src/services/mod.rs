@@ -7,6 +7,7 @@ pub mod caller;
 pub mod credentials;
 pub mod demo;
 pub mod entities;
+pub mod key_pairs;
 pub mod passwords;
 pub mod regions;
 pub mod secrets;

@@ -1,12 +1,11 @@
 //! Secrets at rest: XChaCha20-Poly1305 under the server's 32-byte master key, with the
 //! access key id as associated data so a ciphertext cannot be moved to another key id.
-//! Also the generation of access key ids and secret keys.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use rand::{Rng as _, RngExt as _};
+use rand::Rng as _;
 use std::fmt;
 use std::path::Path;
 
@@ -136,23 +135,6 @@ fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-const KEY_ID_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-/// 20 characters of `A–Z0–9`, like an AWS access key id.
-pub fn new_access_key_id() -> String {
-    let mut rng = rand::rng();
-    (0..20)
-        .map(|_| KEY_ID_ALPHABET[rng.random_range(0..KEY_ID_ALPHABET.len())] as char)
-        .collect()
-}
-
-/// 40 characters of URL-safe base64 (30 bytes from the OS-seeded CSPRNG).
-pub fn new_secret_key() -> String {
-    let mut bytes = [0u8; 30];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,23 +166,8 @@ mod tests {
     }
 
     #[test]
-    fn generated_keys_have_aws_shape() {
-        let id = new_access_key_id();
-        assert_eq!(id.len(), 20);
-        assert!(id.bytes().all(|b| KEY_ID_ALPHABET.contains(&b)));
-        let secret = new_secret_key();
-        assert_eq!(secret.len(), 40);
-        assert!(
-            secret
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        );
-        assert_ne!(new_secret_key(), secret);
-    }
-
-    #[test]
     fn key_file_is_created_private_then_reused_and_malformed_is_refused() {
-        let dir = std::env::temp_dir().join(format!("stook-key-{}", new_access_key_id()));
+        let dir = std::env::temp_dir().join(format!("stook-key-{}", super::super::key_pairs::new_access_key_id()));
         let path = dir.join("master.key");
         assert!(SecretBox::load(&path).unwrap().is_none());
         let first = SecretBox::create(&path).unwrap();

@@ -51,10 +51,13 @@ impl std::fmt::Debug for KeyRecord {
     }
 }
 
+/// When a lookup was made, and what it found (`None`: no such key, remembered too).
+type CachedLookup = (Instant, Option<Arc<KeyRecord>>);
+
 pub struct KeyStore {
     db: DatabaseConnection,
     secrets: Arc<SecretBox>,
-    cache: RwLock<HashMap<String, (Instant, Option<Arc<KeyRecord>>)>>,
+    cache: RwLock<HashMap<String, CachedLookup>>,
 }
 
 impl KeyStore {

@@ -39,7 +39,7 @@ pub async fn postgres() -> Option<Postgres> {
         .unwrap_or_else(|e| panic!("STOOK_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}"));
     let name = format!(
         "stook_test_{}",
-        app::services::secrets::new_access_key_id().to_lowercase()
+        app::services::key_pairs::new_access_key_id().to_lowercase()
     );
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
@@ -169,7 +169,7 @@ impl Client {
     pub async fn call_from(&mut self, function: &str, form: &[(&str, &str)], origin: Option<&str>) -> Reply {
         let body: String = form
             .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{k}={}", app::pages::list_query::percent_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         let mut builder = Request::post(format!("/api/{function}"))
@@ -203,13 +203,4 @@ impl Client {
         )
         .await
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
