@@ -8,5 +8,4 @@ pub mod config;
 pub mod memory;
 pub mod s3;
 pub mod serve;
-pub mod session_store;
 pub mod web;

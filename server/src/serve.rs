@@ -3,14 +3,12 @@
 
 use crate::config::{GlobalOptions, S3Backend, ServeOptions};
 use crate::s3;
-use crate::session_store::SeaOrmSessionStore;
 use crate::web::{self, WebConfig};
 use app::services::secrets::SecretBox;
 use app::services::{AppState, demo, users};
 use axum::serve::ListenerExt as _;
 use leptos::prelude::LeptosOptions;
 use std::path::{Path, PathBuf};
-use tower_sessions::ExpiredDeletion as _;
 
 /// Where the built site is: the flag, else beside the binary (an installed copy), else
 /// `../site` from the binary (cargo-leptos's `target/site`), else `./target/site`.
@@ -83,16 +81,7 @@ pub async fn run(
         }
     }
 
-    let store = SeaOrmSessionStore::new(db.clone());
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            every.tick().await;
-            if let Err(e) = store.delete_expired().await {
-                tracing::warn!(error = %e, "could not sweep expired sessions");
-            }
-        }
-    });
+    app::sessions::sweep_expired(db.clone());
 
     let leptos = LeptosOptions::builder()
         .output_name("stook")

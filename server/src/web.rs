@@ -2,7 +2,6 @@
 //! every request passes (same-origin writes, security headers).
 
 use crate::client_ip::{TrustedProxies, client_ip};
-use crate::session_store::SeaOrmSessionStore;
 use app::error::AppError;
 use app::functions::ClientAddr;
 use app::services::AppState;
@@ -18,10 +17,8 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes as _, generate_route_list};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
 
-pub const SESSION_COOKIE: &str = "stook_session";
+pub use app::sessions::SESSION_COOKIE;
 
 #[derive(Clone, Debug)]
 pub struct WebConfig {
@@ -39,12 +36,7 @@ pub fn router(state: AppState, config: WebConfig) -> Router {
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    let sessions = SessionManagerLayer::new(SeaOrmSessionStore::new(state.db.clone()))
-        .with_name(SESSION_COOKIE)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(8)));
+    let sessions = app::sessions::layer(state.db.clone(), config.secure_cookies);
     Router::new()
         .leptos_routes_with_context(&options, routes, context.clone(), {
             let options = options.clone();

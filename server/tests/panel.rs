@@ -113,7 +113,7 @@ async fn session_cycles_at_login_and_dies_at_logout(db: DatabaseConnection) {
 
     let out = client.call("logout", &[]).await;
     assert_eq!(out.status, StatusCode::OK, "{}", out.body);
-    let stored = server::session_store::stored_id(&second.parse().expect("a session id"));
+    let stored = app::sessions::stored_id(&second.parse().expect("a session id"));
     assert!(
         session::Entity::find_by_id(stored)
             .one(&state.db)

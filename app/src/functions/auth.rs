@@ -8,16 +8,14 @@ use leptos::prelude::*;
 /// redirected to the panel.
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<SignedInUser, AppError> {
-    use crate::functions::{USER_ID_KEY, client_addr, internal, respond, session, state};
+    use crate::functions::{client_addr, respond, session, state};
     let typed_email = email.clone();
     let result = respond(async move {
         let state = state()?;
         let session = session().await?;
         let client = client_addr().await;
         let user = crate::services::users::authenticate(&state, &email, &password, &client).await?;
-        // A fresh id defeats session fixation.
-        session.cycle_id().await.map_err(internal)?;
-        session.insert(USER_ID_KEY, user.id).await.map_err(internal)?;
+        crate::sessions::begin(&session, &user).await?;
         leptos_axum::redirect("/");
         Ok(user)
     })
@@ -75,7 +73,7 @@ pub fn remembered_email() -> Option<String> {
 /// Ends the session and removes it from the store.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::functions::{current_user, internal, respond, session, state};
+    use crate::functions::{current_user, respond, session, state};
     use crate::services::audit::{AuditAction, AuditTarget};
     respond(async move {
         let session = session().await?;
@@ -90,7 +88,7 @@ pub async fn logout() -> Result<(), AppError> {
             )
             .await?;
         }
-        session.flush().await.map_err(internal)?;
+        crate::sessions::end(&session).await?;
         leptos_axum::redirect("/login");
         Ok(())
     })

@@ -13,14 +13,12 @@ mod server_side {
     use crate::domain::SignedInUser;
     use crate::error::AppError;
     use crate::pages::list_query::percent_encode;
+    use crate::services::AppState;
     use crate::services::caller::Caller;
-    use crate::services::{AppState, users};
     use axum::http::{HeaderValue, StatusCode, header};
     use leptos::prelude::*;
     use leptos_axum::ResponseOptions;
     use tower_sessions::Session;
-
-    pub const USER_ID_KEY: &str = "user_id";
 
     pub fn state() -> Result<AppState, AppError> {
         use_context::<AppState>().ok_or_else(|| {
@@ -35,6 +33,7 @@ mod server_side {
         })
     }
 
+    /// This request's session.
     pub async fn session() -> Result<Session, AppError> {
         leptos_axum::extract::<Session>().await.map_err(|e| {
             tracing::error!(error = %e, "session layer missing");
@@ -49,12 +48,7 @@ mod server_side {
         if use_context::<axum::http::request::Parts>().is_none() {
             return Ok(None);
         }
-        let state = state()?;
-        let session = session().await?;
-        let Some(id) = session.get::<i32>(USER_ID_KEY).await.map_err(internal)? else {
-            return Ok(None);
-        };
-        users::signed_in_user(&state.db, id).await
+        crate::sessions::current_user(&state()?, &session().await?).await
     }
 
     pub async fn require_user() -> Result<(AppState, SignedInUser), AppError> {

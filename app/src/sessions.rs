@@ -1,15 +1,80 @@
-//! A tower-sessions store over the `sessions` table, sharing sea-orm's pool (the sqlx
-//! stores of tower-sessions pin another sqlx version). Rows are keyed by a SHA-256 of the
-//! session id and never hold the id itself: whoever reads the table (a backup, another
-//! local user) gets no cookie that signs them in.
+//! Sessions, all in one place: the store over the `sessions` table, the cookie, the sweep
+//! of expired rows, who is signed in, and starting and ending a signed-in session.
+//!
+//! The store shares sea-orm's pool (the sqlx stores of tower-sessions pin another sqlx
+//! version). Rows are keyed by a SHA-256 of the session id and never hold the id itself:
+//! whoever reads the table (a backup, another local user) gets no cookie that signs them in.
 
-use app::services::entities::session;
-use app::services::now;
+use crate::domain::SignedInUser;
+use crate::error::AppError;
+use crate::services::entities::session;
+use crate::services::{AppState, now, users};
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _};
+use std::time::Duration;
+use tower_sessions::cookie::SameSite;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "stook_session";
+/// A session ends after this long without a request.
+pub const IDLE_TIMEOUT_HOURS: i64 = 8;
+/// How often expired rows are removed.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// The session key holding the signed-in user's id.
+const USER_ID_KEY: &str = "user_id";
+
+/// The session layer: an HttpOnly, SameSite=Lax cookie (Secure unless `secure` is off
+/// for plain-HTTP development) that ends after [`IDLE_TIMEOUT_HOURS`] idle.
+pub fn layer(db: DatabaseConnection, secure: bool) -> SessionManagerLayer<SeaOrmSessionStore> {
+    SessionManagerLayer::new(SeaOrmSessionStore::new(db))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(IDLE_TIMEOUT_HOURS)))
+}
+
+/// Removes expired sessions every [`SWEEP_EVERY`], for as long as the server runs.
+pub fn sweep_expired(db: DatabaseConnection) {
+    let store = SeaOrmSessionStore::new(db);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "could not sweep expired sessions");
+            }
+        }
+    });
+}
+
+/// Signs `user` in on this session under a fresh id (which defeats session fixation).
+pub async fn begin(session: &Session, user: &SignedInUser) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.insert(USER_ID_KEY, user.id).await.map_err(internal)
+}
+
+/// Ends the session and removes it from the store.
+pub async fn end(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(internal)
+}
+
+/// The signed-in user of this session, read fresh from the database (a deleted user is
+/// signed out).
+pub async fn current_user(state: &AppState, session: &Session) -> Result<Option<SignedInUser>, AppError> {
+    let Some(id) = session.get::<i32>(USER_ID_KEY).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    users::signed_in_user(&state.db, id).await
+}
+
+fn internal(err: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %err, "session store");
+    AppError::Internal
+}
 
 #[derive(Clone, Debug)]
 pub struct SeaOrmSessionStore {

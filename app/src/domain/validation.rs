@@ -1,0 +1,251 @@
+//! What makes an email, a password, a bucket or region name, an endpoint, a credential
+//! name or a path acceptable. Checked in the browser for quick answers and again on the
+//! server, which decides.
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Long enough for any passphrase, short enough that nobody makes argon2 chew megabytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+pub fn validate_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("The password needs at least {MIN_PASSWORD_CHARS} characters."));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(format!("The password may have at most {MAX_PASSWORD_BYTES} bytes."));
+    }
+    Ok(())
+}
+
+/// Trims and lowercases an email address and checks its shape.
+pub fn normalize_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    let valid_shape = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+    });
+    if email.is_empty() {
+        return Err("Enter an email address.".into());
+    }
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) || !valid_shape {
+        return Err(format!("“{}” is not a valid email address.", raw.trim()));
+    }
+    Ok(email)
+}
+
+/// S3 bucket-name rules: 3–63 characters of lowercase letters, digits, `-` and `.`,
+/// starting and ending with a letter or digit, no `..`, and not shaped like an IP address.
+pub fn validate_bucket_name(name: &str) -> Result<(), String> {
+    let len = name.len();
+    if !(3..=63).contains(&len) {
+        return Err("A bucket name has 3 to 63 characters.".into());
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
+        return Err("A bucket name may hold only lowercase letters, digits, “-” and “.” (a full stop).".into());
+    }
+    let edge_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    if !edge_ok(name.as_bytes()[0]) || !edge_ok(name.as_bytes()[len - 1]) {
+        return Err("A bucket name starts and ends with a letter or digit.".into());
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return Err("A bucket name may not have “..”, “.-” or “-.” in it.".into());
+    }
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("A bucket name may not look like an IP address.".into());
+    }
+    Ok(())
+}
+
+/// Region names look like `eu-west-1`: lowercase letters, digits and `-`.
+pub fn validate_region_name(name: &str) -> Result<(), String> {
+    let ok = (2..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "“{name}” is not a region name: use 2–32 lowercase letters, digits and “-”, like eu-west-1."
+        ))
+    }
+}
+
+pub fn validate_endpoint_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host)
+            if !host.is_empty()
+                && !host.starts_with('/')
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "“{url}” is not an endpoint URL: give one like https://s3.eu-west-1.example.com."
+        )),
+    }
+}
+
+/// A credential name: trimmed, 1–64 characters, no control characters.
+pub fn normalize_credential_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("Give the credential a name.".into());
+    }
+    if name.chars().count() > 64 {
+        return Err("A credential name has at most 64 characters.".into());
+    }
+    if name.contains(char::REPLACEMENT_CHARACTER) {
+        return Err("A credential name must be valid UTF-8 text.".into());
+    }
+    if name.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+        return Err("A credential name may not hold control, invisible or text-direction characters.".into());
+    }
+    Ok(name.to_string())
+}
+
+/// Characters that change how text around them shows without being seen themselves:
+/// bidirectional overrides and isolates (which can make a name read as another),
+/// zero-width characters, and the other Unicode format characters.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// Normalises a credential's folder path to `a/b/` form; an empty path means the whole
+/// bucket. Refuses a leading `/`, `..` or `.` segments, and control characters.
+pub fn normalize_path(raw: &str) -> Result<Option<String>, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.starts_with('/') {
+        return Err("A path starts inside the bucket: leave out the leading “/”.".into());
+    }
+    if trimmed.contains(char::REPLACEMENT_CHARACTER) {
+        return Err("A path must be valid UTF-8 text.".into());
+    }
+    if trimmed.chars().any(|c| c.is_control() || is_invisible_format(c)) {
+        return Err("A path may not hold control, invisible or text-direction characters.".into());
+    }
+    let mut segments = Vec::new();
+    for segment in trimmed.split('/') {
+        match segment {
+            "" => continue, // `a//b` and a trailing `/` collapse
+            "." | ".." => return Err("A path may not hold “.” or “..” segments.".into()),
+            s => segments.push(s),
+        }
+    }
+    let path = format!("{}/", segments.join("/"));
+    if path.len() > MAX_PATH_BYTES {
+        return Err(format!("A path has at most {MAX_PATH_BYTES} bytes."));
+    }
+    Ok(Some(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_or_refused() {
+        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "a@b@c.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn bucket_names_follow_s3_rules() {
+        for good in ["abc", "my-bucket.2024", "a".repeat(63).as_str()] {
+            assert!(validate_bucket_name(good).is_ok(), "{good:?} was refused");
+        }
+        for bad in [
+            "ab",
+            "Abc",
+            "a_b",
+            "-abc",
+            "abc-",
+            "a..b",
+            "a.-b",
+            "192.168.0.1",
+            &"a".repeat(64),
+        ] {
+            assert!(validate_bucket_name(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn paths_normalise_to_folder_form() {
+        assert_eq!(normalize_path("").unwrap(), None);
+        assert_eq!(normalize_path("photos").unwrap().as_deref(), Some("photos/"));
+        assert_eq!(
+            normalize_path("photos//2024/").unwrap().as_deref(),
+            Some("photos/2024/")
+        );
+        for bad in ["/photos", "a/../b", "./a", "a\u{0}b", "a\nb"] {
+            assert!(normalize_path(bad).is_err(), "{bad:?} was accepted");
+        }
+        assert!(normalize_path(&"a".repeat(1024)).is_err(), "1025 bytes with the slash");
+        assert!(normalize_path(&"a".repeat(1023)).is_ok());
+    }
+
+    #[test]
+    fn passwords_need_length() {
+        assert!(validate_new_password("short").is_err());
+        assert!(validate_new_password("long enough pw").is_ok());
+        assert!(validate_new_password(&"x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn names_and_regions() {
+        assert_eq!(normalize_credential_name("  backup ").unwrap(), "backup");
+        assert!(normalize_credential_name("   ").is_err());
+        assert!(normalize_credential_name(&"n".repeat(65)).is_err());
+        // What `%FF%FE` decodes to, a right-to-left override, a zero-width space.
+        for bad in [
+            "bad \u{FFFD}\u{FFFD}",
+            "invoice\u{202E}fdp.exe",
+            "a\u{200B}b",
+            "tab\there",
+        ] {
+            assert!(normalize_credential_name(bad).is_err(), "{bad:?}");
+            assert!(normalize_path(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(normalize_credential_name("Ünïcødé 写真 ok").unwrap(), "Ünïcødé 写真 ok");
+        assert!(validate_region_name("eu-west-1").is_ok());
+        assert!(validate_region_name("EU west").is_err());
+        assert!(validate_endpoint_url("https://s3.example.com").is_ok());
+        assert!(validate_endpoint_url("ftp://x").is_err());
+        assert!(validate_endpoint_url("https://").is_err());
+    }
+}
