@@ -4,37 +4,20 @@
 
 mod common;
 
-use app::domain::{KeyStatus, Role};
+use app::domain::KeyStatus;
 use app::services::caller::Caller;
 use app::services::entities::{audit_event, credential};
-use app::services::{AppState, buckets, regions, users};
+use app::services::{AppState, regions};
 use axum::http::StatusCode;
 use common::{Client, router, state};
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
 use serde_json::Value;
 
-const PASSWORD: &str = "a long enough password";
+use common::seed::{self, PASSWORD};
 
 /// Ann and Bob with a bucket each (ids returned), and an admin.
 async fn setup(state: &AppState) -> (i32, i32) {
-    let op = Caller::Operator;
-    regions::add_region(&state.db, &op, "eu-west-1", "https://s3.eu-west-1.example.com")
-        .await
-        .unwrap();
-    let mut ids = Vec::new();
-    for (who, bucket) in [("ann@example.com", "ann-bucket"), ("bob@example.com", "bob-bucket")] {
-        users::create_user(&state.db, &op, who, PASSWORD, Role::Customer)
-            .await
-            .unwrap();
-        let (b, _) = buckets::add_bucket(&state.db, &state.secrets, &op, who, "eu-west-1", bucket)
-            .await
-            .unwrap();
-        ids.push(b.id);
-    }
-    users::create_user(&state.db, &op, "root@example.com", PASSWORD, Role::Admin)
-        .await
-        .unwrap();
-    (ids[0], ids[1])
+    seed::two_customers_and_an_admin(state).await
 }
 
 async fn signed_in(state: &AppState, email: &str) -> Client {

@@ -6,47 +6,24 @@ mod common;
 use app::domain::Role;
 use app::error::AppError;
 use app::services::caller::Caller;
-use app::services::credentials::CreateCredential;
 use app::services::entities::{audit_event, credential, session};
 use app::services::throttle::{
     LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS, REVEAL_FAILURES_PER_USER,
 };
 use app::services::users::MAX_EMAIL_LEN;
-use app::services::{AppState, buckets, credentials, regions, users};
+use app::services::{AppState, credentials, users};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{Client, router, state};
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
 
-const PASSWORD: &str = "a long enough password";
+use common::seed::{self, PASSWORD};
 
-/// Two customers with a bucket and a credential each, and an admin.
+/// Two customers with a bucket and a read-only credential each, and an admin.
 async fn two_customers(state: &AppState) {
-    let op = Caller::Operator;
-    regions::add_region(&state.db, &op, "eu-west-1", "http://127.0.0.1:9000")
-        .await
-        .unwrap();
-    for (who, bucket) in [("ann@example.com", "ann-bucket"), ("bob@example.com", "bob-bucket")] {
-        users::create_user(&state.db, &op, who, PASSWORD, Role::Customer)
-            .await
-            .unwrap();
-        let (b, _) = buckets::add_bucket(&state.db, &state.secrets, &op, who, "eu-west-1", bucket)
-            .await
-            .unwrap();
-        let input = CreateCredential {
-            bucket_id: b.id,
-            name: &format!("{bucket} key"),
-            path: "",
-            actions: "read-only",
-            expires_at: None,
-        };
-        credentials::create_credential(&state.db, &state.secrets, &op, input)
-            .await
-            .unwrap();
-    }
-    users::create_user(&state.db, &op, "root@example.com", PASSWORD, Role::Admin)
-        .await
-        .unwrap();
+    let (ann, bob) = seed::two_customers_and_an_admin(state).await;
+    seed::read_only_key(state, ann, "ann-bucket key", "").await;
+    seed::read_only_key(state, bob, "bob-bucket key", "").await;
 }
 
 async fn sign_in(client: &mut Client, email: &str, password: &str) -> common::Reply {

@@ -1,5 +1,5 @@
-//! One customer owning one bucket, and keys for it, for the tests and the benchmarks
-//! (which include this file by path; not every one uses every helper).
+//! The people, buckets and keys the tests and the benchmarks start from (the benchmarks
+//! include this file by path; not every one uses every helper).
 #![allow(dead_code)]
 
 use app::domain::{BucketView, Role};
@@ -9,34 +9,68 @@ use app::services::credentials::{self, CreateCredential};
 use app::services::{AppState, regions, users};
 
 pub const REGION: &str = "eu-west-1";
+/// The region's advertised endpoint.
+pub const ENDPOINT: &str = "https://s3.eu-west-1.example.com";
+/// Every seeded person's password.
+pub const PASSWORD: &str = "a long enough password";
 
-/// Adds the region, `email` as a customer and their `bucket`; returns the bucket and its
-/// master key pair. For a fresh database: the region is added, not looked up.
-pub async fn customer_with_bucket(state: &AppState, email: &str, bucket: &str) -> (BucketView, IssuedKey) {
-    let op = Caller::Operator;
-    regions::add_region(&state.db, &op, REGION, "http://127.0.0.1:9000")
+/// Adds [`REGION`]. For a fresh database: the region is added, not looked up.
+pub async fn region(state: &AppState) {
+    regions::add_region(&state.db, &Caller::Operator, REGION, ENDPOINT)
         .await
         .unwrap();
-    users::create_user(&state.db, &op, email, "a long enough password", Role::Customer)
+}
+
+/// Adds `email` as a person with [`PASSWORD`].
+pub async fn person(state: &AppState, email: &str, role: Role) {
+    users::create_user(&state.db, &Caller::Operator, email, PASSWORD, role)
         .await
         .unwrap();
-    buckets::add_bucket(&state.db, &state.secrets, &op, email, REGION, bucket)
+}
+
+/// Adds a customer and their bucket in [`REGION`] (already added); returns the bucket and
+/// its master key pair.
+pub async fn customer(state: &AppState, email: &str, bucket: &str) -> (BucketView, IssuedKey) {
+    person(state, email, Role::Customer).await;
+    buckets::add_bucket(&state.db, &state.secrets, &Caller::Operator, email, REGION, bucket)
         .await
         .unwrap()
 }
 
-/// A read-only credential named `name` on the bucket, limited to `path`, made by the
-/// operator; returns its key pair.
-pub async fn read_only_key(state: &AppState, bucket_id: i32, name: &str, path: &str) -> IssuedKey {
+/// Adds the region, `email` as a customer and their `bucket`; returns the bucket and its
+/// master key pair.
+pub async fn customer_with_bucket(state: &AppState, email: &str, bucket: &str) -> (BucketView, IssuedKey) {
+    region(state).await;
+    customer(state, email, bucket).await
+}
+
+/// Ann and Bob with a bucket each (`ann-bucket`, `bob-bucket`) and the admin
+/// `root@example.com`; returns Ann's and Bob's bucket ids.
+pub async fn two_customers_and_an_admin(state: &AppState) -> (i32, i32) {
+    region(state).await;
+    let (ann, _) = customer(state, "ann@example.com", "ann-bucket").await;
+    let (bob, _) = customer(state, "bob@example.com", "bob-bucket").await;
+    person(state, "root@example.com", Role::Admin).await;
+    (ann.id, bob.id)
+}
+
+/// A credential named `name` on the bucket with `actions` (a preset or action names),
+/// limited to `path`, made by the operator; returns its key pair.
+pub async fn key(state: &AppState, bucket_id: i32, name: &str, path: &str, actions: &str) -> IssuedKey {
     let input = CreateCredential {
         bucket_id,
         name,
         path,
-        actions: "read-only",
+        actions,
         expires_at: None,
     };
     credentials::create_credential(&state.db, &state.secrets, &Caller::Operator, input)
         .await
         .unwrap()
         .1
+}
+
+/// A read-only credential named `name` on the bucket, limited to `path`.
+pub async fn read_only_key(state: &AppState, bucket_id: i32, name: &str, path: &str) -> IssuedKey {
+    key(state, bucket_id, name, path, "read-only").await
 }
