@@ -2,7 +2,7 @@
 //! secret behind the password, and rotation behind a confirmation (`?rotate=<bucket>`).
 
 use super::secret::{CopyText, SecretReveal};
-use super::{BusySubmit, ConfirmStep, ErrorNote};
+use super::{ConfirmStep, ErrorNote};
 use crate::domain::{BucketView, SignedInUser, format_utc};
 use crate::functions::buckets::{RotateMasterKey, list_buckets};
 use leptos::prelude::*;
@@ -110,14 +110,12 @@ fn BucketCard(
                     <ConfirmStep
                         id=format!("rotate-{id}")
                         message="Rotate the master key? The current pair stops working at once; a new pair replaces it."
+                        action=RotateMasterKey::url()
+                        fields=vec![("bucket_id", id.to_string()), ("master_access_key_id", key_id.clone())]
+                        label="Rotate master key"
+                        busy_label="Rotating…"
                         cancel_href="/buckets".to_string()
-                    >
-                        <form method="post" action=RotateMasterKey::url()>
-                            <input type="hidden" name="bucket_id" value=id.to_string() />
-                            <input type="hidden" name="master_access_key_id" value=key_id.clone() />
-                            <BusySubmit label="Rotate master key".to_string() busy_label="Rotating…".to_string() class="btn btn-danger".to_string() />
-                        </form>
-                    </ConfirmStep>
+                    />
                 }.into_any()
             } else {
                 view! { <a href=format!("/buckets?rotate={id}") class="btn btn-danger-outline">"Rotate master key"</a> }.into_any()

@@ -4,7 +4,7 @@
 
 use super::list_query::ListState;
 use super::secret::{CopyText, SecretReveal};
-use super::{BusySubmit, ConfirmStep, Overlay};
+use super::{ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};
 use crate::domain::{CredentialDetail, KeyKind, KeyStatus, format_utc};
 use crate::functions::credentials::{DeleteCredential, RevokeCredential, get_credential};
@@ -159,25 +159,23 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                             <ConfirmStep
                                 id="confirm-revoke".to_string()
                                 message="Revoke this credential? Every application using it loses access at once. It stays in the list as revoked."
+                                action=RevokeCredential::url()
+                                fields=vec![("access_key_id", id.clone())]
+                                label="Revoke credential"
+                                busy_label="Revoking…"
                                 cancel_href=cancel_href.clone()
-                            >
-                                <form method="post" action=RevokeCredential::url()>
-                                    <input type="hidden" name="access_key_id" value=id.clone() />
-                                    <BusySubmit label="Revoke credential".to_string() busy_label="Revoking…".to_string() class="btn btn-danger".to_string() />
-                                </form>
-                            </ConfirmStep>
+                            />
                         }.into_any(),
                         Some("delete") => view! {
                             <ConfirmStep
                                 id="confirm-delete".to_string()
                                 message="Delete this credential for good? It stops working and leaves the list."
+                                action=DeleteCredential::url()
+                                fields=vec![("access_key_id", id.clone())]
+                                label="Delete credential"
+                                busy_label="Deleting…"
                                 cancel_href=cancel_href.clone()
-                            >
-                                <form method="post" action=DeleteCredential::url()>
-                                    <input type="hidden" name="access_key_id" value=id.clone() />
-                                    <BusySubmit label="Delete credential".to_string() busy_label="Deleting…".to_string() class="btn btn-danger".to_string() />
-                                </form>
-                            </ConfirmStep>
+                            />
                         }.into_any(),
                         _ => view! {
                             <div class="row">

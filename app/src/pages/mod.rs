@@ -185,10 +185,18 @@ fn keep_focus_in_dialog(ev: &leptos::ev::KeyboardEvent) {
     let _ = ev;
 }
 
-/// The second step of a destructive action: what will happen, the form that does it
-/// (`children`), and a way back.
+/// The second step of a destructive action: what will happen, a plain form that posts
+/// `fields` to `action` (a server function's URL) under a danger button, and a way back.
 #[component]
-pub fn ConfirmStep(id: String, message: &'static str, cancel_href: String, children: Children) -> impl IntoView {
+pub fn ConfirmStep(
+    id: String,
+    message: &'static str,
+    action: &'static str,
+    fields: Vec<(&'static str, String)>,
+    label: &'static str,
+    busy_label: &'static str,
+    cancel_href: String,
+) -> impl IntoView {
     let label_id = id.clone();
     view! {
         // Focused (and so scrolled into view) when the page opens on it: the question is
@@ -196,7 +204,10 @@ pub fn ConfirmStep(id: String, message: &'static str, cancel_href: String, child
         <div class="confirm" role="alertdialog" aria-labelledby=label_id tabindex="-1" autofocus>
             <p id=id>{message}</p>
             <div class="row">
-                {children()}
+                <form method="post" action=action>
+                    {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+                    <BusySubmit label=label.to_string() busy_label=busy_label.to_string() class="btn btn-danger".to_string() />
+                </form>
                 <a href=cancel_href class="btn">"Cancel"</a>
             </div>
         </div>
