@@ -359,28 +359,21 @@ impl KeyScope {
         Ok(())
     }
 
-    /// The one check of an object key against the path.
-    fn reaches_object(&self, key: &str) -> Result<(), Denial> {
-        plain_segments(key, Naming::Key)?;
-        if self.within_path(key) {
-            Ok(())
-        } else {
-            Err(Denial::OutsidePath {
-                path: self.path_shown(),
-                key: key.to_string(),
-            })
+    /// The one check of a name against the path: an object key (`Naming::Key`) or a
+    /// listing's prefix (`Naming::Prefix`) must be plain and start with the path.
+    fn reaches(&self, name: &str, naming: Naming) -> Result<(), Denial> {
+        plain_segments(name, naming)?;
+        if self.within_path(name) {
+            return Ok(());
         }
-    }
-
-    fn reaches_listing(&self, prefix: &str) -> Result<(), Denial> {
-        plain_segments(prefix, Naming::Prefix)?;
-        if self.within_path(prefix) {
-            Ok(())
-        } else {
-            Err(Denial::ListingOutsidePath {
-                path: self.path_shown(),
-            })
-        }
+        let path = self.path_shown();
+        Err(match naming {
+            Naming::Key => Denial::OutsidePath {
+                path,
+                key: name.to_string(),
+            },
+            Naming::Prefix => Denial::ListingOutsidePath { path },
+        })
     }
 }
 
@@ -413,12 +406,12 @@ fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), Denial> {
     }
     match rule.target {
         Target::Service | Target::Bucket | Target::Batch => {}
-        Target::Listing => scope.reaches_listing(request.prefix.unwrap_or(""))?,
+        Target::Listing => scope.reaches(request.prefix.unwrap_or(""), Naming::Prefix)?,
         Target::Object => {
             let Some(key) = request.key else {
                 return Err(Denial::NeedsObjectKey(operation));
             };
-            scope.reaches_object(key)?;
+            scope.reaches(key, Naming::Key)?;
         }
     }
     if let Some(source) = request.copy_source {
@@ -429,7 +422,7 @@ fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), Denial> {
         };
         scope
             .require_in_bucket(source.bucket, read)
-            .and_then(|()| scope.reaches_object(source.key))
+            .and_then(|()| scope.reaches(source.key, Naming::Key))
             .map_err(|denial| Denial::CopySource(Box::new(denial)))?;
     }
     Ok(())
