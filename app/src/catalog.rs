@@ -343,7 +343,6 @@ impl ActionSet {
             .join(" ")
     }
 
-    /// How the list shows this set: a preset's name, or "Custom — N actions".
     /// The set less the actions only a whole-bucket key may use.
     pub fn without_bucket_wide(&self) -> ActionSet {
         ActionSet(
@@ -355,6 +354,7 @@ impl ActionSet {
         )
     }
 
+    /// How the list shows this set: a preset's name, or "Custom — N actions".
     pub fn summary(&self) -> String {
         Preset::ALL
             .iter()

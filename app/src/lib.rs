@@ -3,8 +3,10 @@
 
 pub mod action_tree;
 pub mod catalog;
+pub mod client_setups;
 pub mod domain;
 pub mod error;
+pub mod explain;
 pub mod functions;
 pub mod pages;
 pub mod policy;
