@@ -3,19 +3,20 @@
 //! secret is revealed (the secret never travels again for them); the Cyberduck bookmark
 //! never holds the secret.
 
-use crate::policy::KeyScope;
+use serde::{Deserialize, Serialize};
 
-/// Everything a set-up needs to know about the key and where it works.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyAccess<'a> {
+/// Where a key works and what it is called: everything a set-up needs but the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAccess {
     /// The region's S3 endpoint, like `https://s3.eu-west-1.example.com`.
-    pub endpoint_url: &'a str,
-    pub region: &'a str,
-    pub scope: &'a KeyScope,
+    pub endpoint_url: String,
+    pub region: String,
+    pub bucket: String,
+    /// The folder the key is limited to (`photos/`), if any.
+    pub path: Option<String>,
     /// The credential's name (a master key has none), for profile and remote names.
-    pub name: Option<&'a str>,
-    pub access_key_id: &'a str,
-    pub secret_key: &'a str,
+    pub name: Option<String>,
+    pub access_key_id: String,
 }
 
 /// One client's set-up: where it goes and what to paste.
@@ -30,21 +31,21 @@ pub struct Setup {
 }
 
 /// The clients, in the order the drawer offers them.
-pub fn setups(access: &KeyAccess<'_>) -> Vec<Setup> {
+pub fn setups(access: &KeyAccess, secret_key: &str) -> Vec<Setup> {
     vec![
-        aws_cli(access),
-        rclone(access),
-        s3cmd(access),
-        boto3(access),
-        restic(access),
+        aws_cli(access, secret_key),
+        rclone(access, secret_key),
+        s3cmd(access, secret_key),
+        boto3(access, secret_key),
+        restic(access, secret_key),
     ]
 }
 
-impl KeyAccess<'_> {
+impl KeyAccess {
     /// A name for profiles and remotes: `stook-` and the credential's name in lowercase
     /// letters, digits and dashes (a master key: `stook-<bucket>`).
     pub fn profile(&self) -> String {
-        let base = self.name.unwrap_or(&self.scope.bucket);
+        let base = self.name.as_deref().unwrap_or(&self.bucket);
         let mut slug = String::new();
         for c in base.chars() {
             if c.is_ascii_alphanumeric() {
@@ -63,7 +64,7 @@ impl KeyAccess<'_> {
 
     /// `bucket/path/` (or `bucket/`): where the key may work.
     fn bucket_and_path(&self) -> String {
-        format!("{}/{}", self.scope.bucket, self.scope.path.as_deref().unwrap_or(""))
+        format!("{}/{}", self.bucket, self.path.as_deref().unwrap_or(""))
     }
 
     fn uses_https(&self) -> bool {
@@ -72,10 +73,8 @@ impl KeyAccess<'_> {
 
     /// `host:port` without the scheme or a trailing slash.
     fn host(&self) -> &str {
-        let rest = self
-            .endpoint_url
-            .split_once("://")
-            .map_or(self.endpoint_url, |(_, rest)| rest);
+        let url = self.endpoint_url.as_str();
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
         rest.split('/').next().unwrap_or(rest)
     }
 
@@ -84,7 +83,7 @@ impl KeyAccess<'_> {
     }
 }
 
-pub fn aws_cli(access: &KeyAccess<'_>) -> Setup {
+pub fn aws_cli(access: &KeyAccess, secret_key: &str) -> Setup {
     let profile = access.profile();
     Setup {
         client: "AWS CLI",
@@ -94,20 +93,20 @@ pub fn aws_cli(access: &KeyAccess<'_>) -> Setup {
             region = access.region,
             endpoint = access.endpoint(),
             id = access.access_key_id,
-            secret = access.secret_key,
+            secret = secret_key,
         ),
         try_it: format!("aws --profile {profile} s3 ls s3://{}", access.bucket_and_path()),
     }
 }
 
-pub fn rclone(access: &KeyAccess<'_>) -> Setup {
+pub fn rclone(access: &KeyAccess, secret_key: &str) -> Setup {
     let remote = access.profile();
     // Stook keys never create buckets (CreateBucket is outside the evaluator's table), so
     // rclone must not try to.
     let mut text = format!(
         "[{remote}]\ntype = s3\nprovider = Other\naccess_key_id = {id}\nsecret_access_key = {secret}\nendpoint = {endpoint}\nregion = {region}\nforce_path_style = true\nno_check_bucket = true\n",
         id = access.access_key_id,
-        secret = access.secret_key,
+        secret = secret_key,
         endpoint = access.endpoint(),
         region = access.region,
     );
@@ -124,7 +123,7 @@ pub fn rclone(access: &KeyAccess<'_>) -> Setup {
     }
 }
 
-pub fn s3cmd(access: &KeyAccess<'_>) -> Setup {
+pub fn s3cmd(access: &KeyAccess, secret_key: &str) -> Setup {
     let host = access.host();
     Setup {
         client: "s3cmd",
@@ -132,7 +131,7 @@ pub fn s3cmd(access: &KeyAccess<'_>) -> Setup {
         text: format!(
             "[default]\naccess_key = {id}\nsecret_key = {secret}\nhost_base = {host}\nhost_bucket = {host}\nbucket_location = {region}\nuse_https = {https}\nsignature_v2 = False\n",
             id = access.access_key_id,
-            secret = access.secret_key,
+            secret = secret_key,
             region = access.region,
             https = if access.uses_https() { "True" } else { "False" },
         ),
@@ -140,8 +139,8 @@ pub fn s3cmd(access: &KeyAccess<'_>) -> Setup {
     }
 }
 
-pub fn boto3(access: &KeyAccess<'_>) -> Setup {
-    let prefix = access.scope.path.as_deref().unwrap_or("");
+pub fn boto3(access: &KeyAccess, secret_key: &str) -> Setup {
+    let prefix = access.path.as_deref().unwrap_or("");
     Setup {
         client: "boto3 (Python)",
         place: "a Python file",
@@ -150,21 +149,21 @@ pub fn boto3(access: &KeyAccess<'_>) -> Setup {
             endpoint = access.endpoint(),
             region = access.region,
             id = access.access_key_id,
-            secret = access.secret_key,
-            bucket = access.scope.bucket,
+            secret = secret_key,
+            bucket = access.bucket,
         ),
         try_it: "python3 list.py".to_string(),
     }
 }
 
-pub fn restic(access: &KeyAccess<'_>) -> Setup {
+pub fn restic(access: &KeyAccess, secret_key: &str) -> Setup {
     Setup {
         client: "restic",
         place: "a shell (or an env file)",
         text: format!(
             "export AWS_ACCESS_KEY_ID={id}\nexport AWS_SECRET_ACCESS_KEY={secret}\nexport AWS_DEFAULT_REGION={region}\nexport RESTIC_REPOSITORY=s3:{endpoint}/{place}restic\n",
             id = access.access_key_id,
-            secret = access.secret_key,
+            secret = secret_key,
             region = access.region,
             endpoint = access.endpoint(),
             place = access.bucket_and_path(),
@@ -176,7 +175,7 @@ pub fn restic(access: &KeyAccess<'_>) -> Setup {
 /// A Cyberduck bookmark (`.duck`, a property list): protocol, host, port, the key's
 /// folder as the default path and the access key id. Never the secret: Cyberduck asks
 /// for it and keeps it in the system keychain.
-pub fn cyberduck_bookmark(access: &KeyAccess<'_>) -> String {
+pub fn cyberduck_bookmark(access: &KeyAccess) -> String {
     let host = access.host();
     let (hostname, port) = match host.rsplit_once(':') {
         Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => (name, port.to_string()),
@@ -184,9 +183,9 @@ pub fn cyberduck_bookmark(access: &KeyAccess<'_>) -> String {
     };
     // Cyberduck's bundled profile for S3 over plain HTTP.
     let protocol = if access.uses_https() { "s3" } else { "s3-http" };
-    let nickname = match access.name {
+    let nickname = match &access.name {
         Some(name) => format!("{name} (Stook)"),
-        None => format!("{} master key (Stook)", access.scope.bucket),
+        None => format!("{} master key (Stook)", access.bucket),
     };
     let entries = [
         ("Protocol", protocol.to_string()),
@@ -194,9 +193,9 @@ pub fn cyberduck_bookmark(access: &KeyAccess<'_>) -> String {
         ("Nickname", nickname),
         ("Hostname", hostname.to_string()),
         ("Port", port),
-        ("Username", access.access_key_id.to_string()),
+        ("Username", access.access_key_id.clone()),
         ("Path", format!("/{}", access.bucket_and_path())),
-        ("Region", access.region.to_string()),
+        ("Region", access.region.clone()),
     ];
     let mut plist = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" \"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n<plist version=\"1.0\">\n<dict>\n",
@@ -212,7 +211,7 @@ pub fn cyberduck_bookmark(access: &KeyAccess<'_>) -> String {
 }
 
 /// The bookmark's file name: the profile name and `.duck`.
-pub fn cyberduck_file_name(access: &KeyAccess<'_>) -> String {
+pub fn cyberduck_file_name(access: &KeyAccess) -> String {
     format!("{}.duck", access.profile())
 }
 
@@ -226,27 +225,22 @@ fn xml_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::ActionSet;
-    use crate::policy::{Grant, Operation};
+    use crate::policy::Operation;
 
     const SECRET: &str = "sEcReT/kEy+40charactersXXXXXXXXXXXXXXXXX";
 
-    fn scope(path: Option<&str>) -> KeyScope {
-        KeyScope {
-            bucket: "media".into(),
-            path: path.map(str::to_string),
-            grant: Grant::Actions(ActionSet::parse("read-only").unwrap()),
-        }
+    fn scope(path: Option<&str>) -> Option<String> {
+        path.map(str::to_string)
     }
 
-    fn access<'a>(scope: &'a KeyScope, endpoint_url: &'a str, name: Option<&'a str>) -> KeyAccess<'a> {
+    fn access(path: &Option<String>, endpoint_url: &str, name: Option<&str>) -> KeyAccess {
         KeyAccess {
-            endpoint_url,
-            region: "eu-west-1",
-            scope,
-            name,
-            access_key_id: "AKIAEXAMPLE000000001",
-            secret_key: SECRET,
+            endpoint_url: endpoint_url.into(),
+            region: "eu-west-1".into(),
+            bucket: "media".into(),
+            path: path.clone(),
+            name: name.map(str::to_string),
+            access_key_id: "AKIAEXAMPLE000000001".into(),
         }
     }
 
@@ -264,7 +258,7 @@ mod tests {
     #[test]
     fn aws_cli_uses_a_named_profile_with_the_endpoint_and_sigv4() {
         let photos = scope(Some("photos/"));
-        let setup = aws_cli(&access(&photos, "https://s3.example.com/", Some("camera")));
+        let setup = aws_cli(&access(&photos, "https://s3.example.com/", Some("camera")), SECRET);
         assert!(
             setup
                 .text
@@ -283,7 +277,7 @@ mod tests {
     fn rclone_never_checks_the_bucket_and_roots_at_the_path() {
         for (path, root) in [(Some("photos/2024/"), "media/photos/2024/"), (None, "media/")] {
             let key = scope(path);
-            let setup = rclone(&access(&key, "http://127.0.0.1:9000", Some("camera")));
+            let setup = rclone(&access(&key, "http://127.0.0.1:9000", Some("camera")), SECRET);
             assert!(setup.text.contains("[stook-camera]\ntype = s3\nprovider = Other\n"));
             assert!(setup.text.contains("endpoint = http://127.0.0.1:9000\n"));
             assert!(setup.text.contains("no_check_bucket = true\n"));
@@ -299,11 +293,11 @@ mod tests {
     #[test]
     fn s3cmd_follows_the_scheme_and_names_the_region() {
         let key = scope(None);
-        let plain = s3cmd(&access(&key, "http://127.0.0.1:9000", None));
+        let plain = s3cmd(&access(&key, "http://127.0.0.1:9000", None), SECRET);
         assert!(plain.text.contains(
             "host_base = 127.0.0.1:9000\nhost_bucket = 127.0.0.1:9000\nbucket_location = eu-west-1\nuse_https = False\n"
         ));
-        let tls = s3cmd(&access(&key, "https://s3.example.com", None));
+        let tls = s3cmd(&access(&key, "https://s3.example.com", None), SECRET);
         assert!(tls.text.contains("host_base = s3.example.com\n"));
         assert!(tls.text.contains("use_https = True\n"));
     }
@@ -311,7 +305,7 @@ mod tests {
     #[test]
     fn boto3_signs_with_v4_and_lists_inside_the_path() {
         let key = scope(Some("photos/"));
-        let setup = boto3(&access(&key, "http://127.0.0.1:9000", None));
+        let setup = boto3(&access(&key, "http://127.0.0.1:9000", None), SECRET);
         assert!(setup.text.contains("signature_version=\"s3v4\""));
         assert!(setup.text.contains("endpoint_url=\"http://127.0.0.1:9000\""));
         assert!(setup.text.contains("Bucket=\"media\", Prefix=\"photos/\""));
@@ -321,7 +315,7 @@ mod tests {
     #[test]
     fn restic_keeps_its_repository_inside_the_path() {
         let key = scope(Some("backups/"));
-        let setup = restic(&access(&key, "https://s3.example.com", None));
+        let setup = restic(&access(&key, "https://s3.example.com", None), SECRET);
         assert!(
             setup
                 .text
@@ -354,7 +348,7 @@ mod tests {
     #[test]
     fn every_setup_but_the_bookmark_carries_the_key() {
         let key = scope(None);
-        for setup in setups(&access(&key, "http://127.0.0.1:9000", Some("k"))) {
+        for setup in setups(&access(&key, "http://127.0.0.1:9000", Some("k")), SECRET) {
             assert!(setup.text.contains("AKIAEXAMPLE000000001"), "{}", setup.client);
             assert!(setup.text.contains(SECRET), "{}", setup.client);
         }

@@ -3,24 +3,20 @@
 //! ([`crate::policy::KeyScope`]) and the catalog, so they cannot drift from what the S3
 //! endpoint does.
 
-use crate::catalog::{ACTIONS, ActionSet, Category, Scope, named};
-use crate::domain::{CredentialView, KeyKind};
+use crate::catalog::{ACTIONS, Category, Scope, named};
+use crate::domain::CredentialView;
 use crate::policy::{Grant, KeyScope};
 use serde_json::{Value, json};
 
 impl KeyScope {
-    /// The scope a listed credential has (the same parse the S3 endpoint's key store makes;
-    /// names the catalog no longer has grant nothing).
+    /// The scope a listed credential has.
     pub fn of_view(view: &CredentialView) -> KeyScope {
-        let grant = match view.kind {
-            KeyKind::Master => Grant::Master,
-            KeyKind::Scoped => Grant::Actions(ActionSet::parse(&view.actions.join(" ")).unwrap_or_default()),
-        };
-        KeyScope {
-            bucket: view.bucket.clone(),
-            path: view.path.clone(),
-            grant,
-        }
+        KeyScope::from_stored(
+            view.kind,
+            view.bucket.clone(),
+            view.path.clone(),
+            &view.actions.join(" "),
+        )
     }
 }
 
@@ -182,7 +178,7 @@ pub fn iam_policy(scope: &KeyScope) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Preset;
+    use crate::catalog::{ActionSet, Preset};
 
     fn scope(path: Option<&str>, actions: &str) -> KeyScope {
         KeyScope {

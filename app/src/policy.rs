@@ -4,6 +4,7 @@
 //! is unit-tested, and it compiles for the browser too.
 
 use crate::catalog::{Action, ActionSet, Scope, named};
+use crate::domain::KeyKind;
 use std::fmt;
 
 /// What an operation's credential path applies to.
@@ -329,6 +330,18 @@ fn plain_segments(name: &str, naming: Naming) -> Result<(), Denial> {
 }
 
 impl KeyScope {
+    /// A key's scope from what the credentials table holds: its kind, bucket name, path
+    /// and stored action list. The S3 endpoint, the panel and the API all read keys
+    /// through this, so they decide alike. A stored set that no longer parses grants
+    /// nothing rather than everything.
+    pub fn from_stored(kind: KeyKind, bucket: String, path: Option<String>, actions: &str) -> KeyScope {
+        let grant = match kind {
+            KeyKind::Master => Grant::Master,
+            KeyKind::Scoped => Grant::Actions(ActionSet::parse(actions).unwrap_or_default()),
+        };
+        KeyScope { bucket, path, grant }
+    }
+
     fn within_path(&self, name: &str) -> bool {
         self.path.as_deref().is_none_or(|path| name.starts_with(path))
     }
@@ -441,6 +454,89 @@ pub fn evaluate_batch_key(scope: &KeyScope, operation: Operation, key: &str, ver
         },
     )
 }
+/// The answer of "what can this key do?": for one operation (or catalog action) on an
+/// object key or listing prefix in the key's own bucket. The panel computes it in the
+/// browser and `POST /api/credentials/simulate` on the server, both with [`simulate`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Simulation {
+    pub operation: String,
+    /// The catalog action the request needs (none for ListBuckets).
+    pub action: Option<String>,
+    /// Whether the name was read as an object key, a listing prefix, or not at all.
+    pub applies_to: String,
+    pub allowed: bool,
+    /// Why not, in the words the S3 endpoint answers with.
+    pub reason: Option<String>,
+}
+
+impl Operation {
+    /// The operation a catalog action is asked through (the first in the table), and
+    /// whether it is asked with a `versionId`.
+    pub fn for_action(action: &Action) -> Option<(Operation, bool)> {
+        Operation::ALL.iter().find_map(|&operation| {
+            let rule = operation.rule();
+            if rule.action.is_some_and(|a| a.name == action.name) {
+                Some((operation, false))
+            } else if rule.versioned_action.is_some_and(|a| a.name == action.name) {
+                Some((operation, true))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The single-object operation each key of a batch is checked as.
+    fn per_key(self) -> Option<Operation> {
+        match self {
+            Operation::DeleteObjects => Some(Operation::DeleteObject),
+            Operation::PostObject => Some(Operation::PutObject),
+            _ => None,
+        }
+    }
+}
+
+/// Decides `what` (an operation name like `GetObject`, or an action like
+/// `s3:GetObjectVersion`) on `name` (an object key, or a listing's prefix) in the key's
+/// own bucket, as the S3 endpoint would.
+pub fn simulate(scope: &KeyScope, what: &str, name: &str) -> Result<Simulation, String> {
+    let what = what.trim();
+    let (operation, version_id) = match Operation::from_name(what) {
+        Some(operation) => (operation, false),
+        None => crate::catalog::find(what)
+            .and_then(Operation::for_action)
+            .ok_or_else(|| format!("“{what}” is neither an S3 operation Stook serves nor an action of the catalog."))?,
+    };
+    let target = operation.rule().target;
+    let request = Request {
+        bucket: Some(&scope.bucket),
+        key: matches!(target, Target::Object | Target::Batch).then_some(name),
+        prefix: (target == Target::Listing && !name.is_empty()).then_some(name),
+        version_id,
+        ..Request::new(operation)
+    };
+    let mut decision = evaluate(scope, &request);
+    if let (Decision::Allow, Some(single)) = (&decision, operation.per_key()) {
+        decision = evaluate_batch_key(scope, single, name, version_id);
+    }
+    let rule = operation.rule();
+    let action = if version_id { rule.versioned_action } else { rule.action };
+    Ok(Simulation {
+        operation: operation.name().to_string(),
+        action: action.map(|a| a.name.to_string()),
+        applies_to: match target {
+            Target::Object | Target::Batch => "object key",
+            Target::Listing => "prefix",
+            Target::Bucket | Target::Service => "nothing: the operation concerns the bucket",
+        }
+        .to_string(),
+        allowed: decision.is_allowed(),
+        reason: match decision {
+            Decision::Allow => None,
+            Decision::Deny(denial) => Some(denial.to_string()),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -806,6 +902,56 @@ mod tests {
                 ..Request::new(operation)
             };
             assert!(evaluate(&all, &request).is_allowed(), "{operation}");
+        }
+    }
+
+    #[test]
+    fn the_simulator_decides_as_the_endpoint_does() {
+        let photos = scope(Some("photos/"), "read-only");
+        let get = simulate(&photos, "GetObject", "photos/a.jpg").unwrap();
+        assert!(get.allowed);
+        assert_eq!(get.action.as_deref(), Some("s3:GetObject"));
+        let outside = simulate(&photos, "GetObject", "docs/a.txt").unwrap();
+        assert!(!outside.allowed);
+        assert_eq!(
+            outside.reason.as_deref(),
+            Some("this key is limited to “photos/”; “docs/a.txt” is outside it")
+        );
+        let put = simulate(&photos, "PutObject", "photos/a.jpg").unwrap();
+        assert_eq!(put.reason.as_deref(), Some("this key does not allow s3:PutObject"));
+        // An action is asked through its operation, a versioned one with a version id.
+        let version = simulate(&photos, "s3:GetObjectVersion", "photos/a.jpg").unwrap();
+        assert_eq!(
+            (version.operation.as_str(), version.action.as_deref()),
+            ("GetObject", Some("s3:GetObjectVersion"))
+        );
+        assert!(version.allowed);
+        // Listings read the name as a prefix; an empty one is the whole bucket.
+        assert!(simulate(&photos, "ListObjectsV2", "photos/2024/").unwrap().allowed);
+        assert!(!simulate(&photos, "s3:ListBucket", "").unwrap().allowed);
+        // A batch checks the key as the single operation it stands for.
+        let batch = simulate(&scope(Some("photos/"), "read-write"), "DeleteObjects", "docs/x").unwrap();
+        assert!(!batch.allowed);
+        assert!(batch.reason.unwrap().contains("outside"));
+        assert!(
+            simulate(&photos, "CreateBucket", "")
+                .unwrap_err()
+                .contains("“CreateBucket”")
+        );
+        for &operation in Operation::ALL {
+            let simulated = simulate(&photos, operation.name(), "photos/a").unwrap();
+            let direct = evaluate(
+                &photos,
+                &Request {
+                    bucket: Some("photos-bucket"),
+                    key: Some("photos/a"),
+                    prefix: Some("photos/a"),
+                    ..Request::new(operation)
+                },
+            );
+            if operation.per_key().is_none() {
+                assert_eq!(simulated.allowed, direct.is_allowed(), "{operation}");
+            }
         }
     }
 }

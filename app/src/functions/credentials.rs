@@ -110,6 +110,22 @@ pub async fn create_credential(
     result
 }
 
+/// "What can this key do?": an S3 operation (`GetObject`) or a catalog action
+/// (`s3:GetObjectVersion`) on an object key or listing prefix in the key's bucket,
+/// decided by the evaluator the S3 endpoint uses.
+#[server(endpoint = "credentials/simulate")]
+pub async fn simulate(
+    access_key_id: String,
+    operation: String,
+    #[server(default)] key: String,
+) -> Result<crate::policy::Simulation, AppError> {
+    respond(async move {
+        let (state, caller) = caller().await?;
+        credentials::simulate(&state.db, &caller, &access_key_id, &operation, &key).await
+    })
+    .await
+}
+
 /// The secret key, after the signed-in owner's password is checked again.
 #[server(endpoint = "credentials/reveal")]
 pub async fn reveal_secret(access_key_id: String, password: String) -> Result<String, AppError> {

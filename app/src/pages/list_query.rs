@@ -17,8 +17,9 @@ pub struct ListState {
 }
 
 impl ListState {
-    /// `/` with this list state and `extra` parameters.
-    pub fn href(&self, extra: &[(&str, &str)]) -> String {
+    /// The address parameters this state needs (defaults left out), for links and for
+    /// the hidden fields of a GET form that must keep the list as it is.
+    pub fn params(&self) -> Vec<(String, String)> {
         let mut params: Vec<(String, String)> = Vec::new();
         if !self.search.is_empty() {
             params.push(("q".into(), self.search.clone()));
@@ -38,6 +39,12 @@ impl ListState {
         if !self.status.is_empty() {
             params.push(("status".into(), self.status.clone()));
         }
+        params
+    }
+
+    /// `/` with this list state and `extra` parameters.
+    pub fn href(&self, extra: &[(&str, &str)]) -> String {
+        let mut params = self.params();
         params.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         if params.is_empty() {
             return "/".into();

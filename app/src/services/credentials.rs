@@ -13,6 +13,7 @@ use crate::domain::{
     StatusFilter, normalize_credential_name, normalize_path,
 };
 use crate::error::AppError;
+use crate::policy::{self, KeyScope, Simulation};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
 };
@@ -283,6 +284,24 @@ pub async fn credential_detail(
         endpoint_url,
         can_reveal,
     })
+}
+
+/// "What can this key do?": `what` (an S3 operation or a catalog action) on `name` (an
+/// object key or a listing prefix), decided by the evaluator the S3 endpoint uses.
+pub async fn simulate(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    access_key_id: &str,
+    what: &str,
+    name: &str,
+) -> Result<Simulation, AppError> {
+    let row = visible_key(db, caller, access_key_id).await?;
+    let bucket = bucket::Entity::find_by_id(row.bucket_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::Internal)?;
+    let scope = KeyScope::from_stored(row.kind, bucket.name, row.path, &row.actions);
+    policy::simulate(&scope, what, name).map_err(|m| AppError::invalid("operation", m))
 }
 
 /// Returns a key's secret to its owner after a fresh check of their login password.

@@ -2,9 +2,8 @@
 //! briefly. Entries live at most [`KEY_CACHE_TTL`], so a revocation made on any instance
 //! (panel, API or CLI) stops a key everywhere within that time, with no restart.
 
-use app::catalog::ActionSet;
-use app::domain::{KeyKind, KeyStatus};
-use app::policy::{Grant, KeyScope};
+use app::domain::KeyStatus;
+use app::policy::KeyScope;
 use app::services::entities::{bucket, credential};
 use app::services::secrets::SecretBox;
 use s3s::auth::{S3Auth, SecretKey};
@@ -102,20 +101,10 @@ impl KeyStore {
             .secrets
             .open(&row.access_key_id, &row.secret_ciphertext)
             .map_err(|_| DbErr::Custom(format!("the secret of credential {} does not open", row.id)))?;
-        let grant = if row.kind == KeyKind::Master {
-            Grant::Master
-        } else {
-            // A stored set that no longer parses grants nothing rather than everything.
-            Grant::Actions(ActionSet::parse(&row.actions).unwrap_or_default())
-        };
         Ok(Some(KeyRecord {
             credential_id: row.id,
             secret: SecretKey::from(secret),
-            scope: KeyScope {
-                bucket: bucket.name.clone(),
-                path: row.path,
-                grant,
-            },
+            scope: KeyScope::from_stored(row.kind, bucket.name.clone(), row.path, &row.actions),
             bucket_created_at: bucket.created_at,
             revoked: row.status == KeyStatus::Revoked,
             expires_at: row.expires_at,
