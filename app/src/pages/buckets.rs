@@ -64,6 +64,14 @@ fn BucketCard(
     let own = bucket.owner_email == viewer_email;
     let key_id = bucket.master_access_key_id.clone().unwrap_or_default();
     let title_id = format!("bucket-{id}");
+    let master_access = crate::client_setups::KeyAccess {
+        endpoint_url: bucket.endpoint_url.clone(),
+        region: bucket.region.clone(),
+        bucket: bucket.name.clone(),
+        path: None,
+        name: None,
+        access_key_id: key_id.clone(),
+    };
     view! {
         <section class="card bucket-card" aria-labelledby=title_id.clone()>
             <header class="bucket-head">
@@ -101,7 +109,7 @@ fn BucketCard(
                 </dd>
                 {own.then(|| view! {
                     <dt>"Master secret key"</dt>
-                    <dd><SecretReveal access_key_id=key_id.clone() /></dd>
+                    <dd><SecretReveal access_key_id=key_id.clone() access=master_access.clone() /></dd>
                 })}
             </dl>
             {move || if rotating.get() == Some(id) {

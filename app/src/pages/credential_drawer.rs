@@ -2,7 +2,9 @@
 //! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
 //! it works with and without JavaScript).
 
+use super::key_insight::{CyberduckLink, KeyInsight, SIMULATE_NAME_PARAM, SIMULATE_PARAM};
 use super::list_query::ListState;
+use crate::client_setups::KeyAccess;
 use super::secret::{CopyText, SecretReveal};
 use super::{ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};
@@ -78,6 +80,18 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
         .collect();
     let action_error = super::query_error();
     let title = c.name.clone().unwrap_or_else(|| "Master key".into());
+    let asked = {
+        let q = query.read_untracked();
+        q.get(SIMULATE_PARAM).map(|what| (what, q.get(SIMULATE_NAME_PARAM).unwrap_or_default()))
+    };
+    let access = KeyAccess {
+        endpoint_url: detail.endpoint_url.clone(),
+        region: c.region.clone(),
+        bucket: c.bucket.clone(),
+        path: c.path.clone(),
+        name: c.name.clone(),
+        access_key_id: id.clone(),
+    };
     view! {
         <header class="dialog-header">
             <div>
@@ -118,7 +132,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             </div>
             <p class="label">"Secret key"</p>
             {if detail.can_reveal {
-                view! { <SecretReveal access_key_id=id.clone() /> }.into_any()
+                view! { <SecretReveal access_key_id=id.clone() access=access.clone() /> }.into_any()
             } else if !active {
                 view! {
                     <p class="muted" data-testid="no-reveal">
@@ -132,7 +146,13 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     </p>
                 }.into_any()
             }}
+            {active.then(|| view! {
+                <div class="row">
+                    <CyberduckLink access=access.clone() />
+                </div>
+            })}
         </section>
+        <KeyInsight credential=c.clone() list_state=list_state.clone() asked />
         <section class="drawer-section" aria-labelledby="actions-title">
             <h3 id="actions-title">"Actions"</h3>
             {by_category.into_iter().map(|(cat, names)| view! {

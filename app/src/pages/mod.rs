@@ -4,6 +4,7 @@ pub mod buckets;
 pub mod credential_drawer;
 pub mod credential_form;
 pub mod credentials;
+pub mod key_insight;
 pub mod list_query;
 pub mod login;
 pub mod panel;

@@ -2,6 +2,8 @@
 //! clipboard, and revealing a secret behind the login password. Both are islands: the
 //! only parts of those pages that run in the browser.
 
+use super::key_insight::ClientSetups;
+use crate::client_setups::KeyAccess;
 use crate::functions::credentials::RevealSecret;
 use leptos::prelude::*;
 
@@ -39,8 +41,10 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>, #[prop(into)] label: Strin
 
 /// A masked secret; "Show secret" asks for the login password, and only then does the
 /// server send the secret. It lives in this component's memory until hidden.
+/// With `access` (where the key works), the revealed secret comes with ready-to-paste
+/// client set-ups.
 #[island]
-pub fn SecretReveal(access_key_id: String) -> impl IntoView {
+pub fn SecretReveal(access_key_id: String, #[prop(optional)] access: Option<KeyAccess>) -> impl IntoView {
     let reveal = ServerAction::<RevealSecret>::new();
     let asking = RwSignal::new(false);
     let secret = RwSignal::new(None::<String>);
@@ -78,12 +82,14 @@ pub fn SecretReveal(access_key_id: String) -> impl IntoView {
             {move || match secret.get() {
                 Some(value) => {
                     let copy_text = Signal::derive(move || secret.get().unwrap_or_default());
+                    let setups = access.clone().map(|access| view! { <ClientSetups access secret=copy_text /> });
                     view! {
                         <code class="secret" data-testid="secret-key" tabindex="-1" node_ref=secret_text>{value}</code>
                         <div class="row">
                             <button type="button" class="btn btn-small" on:click=move |_| secret.set(None)>"Hide"</button>
                             <CopyButton text=copy_text label="Copy secret key" />
                         </div>
+                        {setups}
                     }
                         .into_any()
                 }

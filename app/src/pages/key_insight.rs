@@ -1,0 +1,174 @@
+//! "Know your key" in the credential drawer: what it can do in words, a simulator that
+//! asks the S3 endpoint's own evaluator, the equivalent IAM policy, and ready-to-paste
+//! client set-ups (after the secret is revealed) with a Cyberduck bookmark.
+
+use super::list_query::{ListState, percent_encode};
+use super::secret::{CopyButton, CopyText};
+use crate::catalog::ACTIONS;
+use crate::client_setups::{self, KeyAccess};
+use crate::domain::{CredentialView, KeyKind};
+use crate::explain;
+use crate::policy::{KeyScope, Operation, simulate};
+use leptos::prelude::*;
+
+/// The simulator's inputs in the address, so it also answers without JavaScript.
+pub const SIMULATE_PARAM: &str = "sim";
+pub const SIMULATE_NAME_PARAM: &str = "sim_key";
+
+/// The summary, the simulator and the IAM policy of one credential.
+#[component]
+pub fn KeyInsight(credential: CredentialView, list_state: ListState, asked: Option<(String, String)>) -> impl IntoView {
+    let scope = KeyScope::of_view(&credential);
+    let summary = explain::summary(&scope, &credential.region);
+    let policy = serde_json::to_string_pretty(&explain::iam_policy(&scope)).unwrap_or_default();
+    let (what, name) = asked.unwrap_or_else(|| ("GetObject".into(), credential.path.clone().unwrap_or_default()));
+    let mut keep = list_state.params();
+    keep.push(("key".into(), credential.access_key_id.clone()));
+    view! {
+        <section class="drawer-section" aria-labelledby="can-title">
+            <h3 id="can-title">"What this key can do"</h3>
+            <p data-testid="scope-summary">{summary}</p>
+            <KeySimulator
+                bucket=credential.bucket.clone()
+                path=credential.path.clone()
+                actions=credential.actions.clone()
+                master=credential.kind == KeyKind::Master
+                what
+                name
+                keep
+            />
+        </section>
+        <section class="drawer-section" aria-labelledby="iam-title">
+            <h3 id="iam-title">"As an AWS IAM policy"</h3>
+            <p class="hint">"The same grant written for AWS or another S3 system that reads IAM policies."</p>
+            <pre class="code-block" data-testid="iam-policy"><code>{policy.clone()}</code></pre>
+            <CopyText text=policy label="Copy the IAM policy".to_string() />
+        </section>
+    }
+}
+
+/// Pick an S3 operation or action and type an object key or prefix: Allowed or Denied,
+/// with the reason, from the evaluator the S3 endpoint uses (compiled into the page).
+#[island]
+pub fn KeySimulator(
+    bucket: String,
+    path: Option<String>,
+    actions: Vec<String>,
+    master: bool,
+    what: String,
+    name: String,
+    /// The address parameters a plain (no JavaScript) check keeps: the list and the key.
+    keep: Vec<(String, String)>,
+) -> impl IntoView {
+    let kind = if master { KeyKind::Master } else { KeyKind::Scoped };
+    let scope = StoredValue::new(KeyScope::from_stored(kind, bucket, path, &actions.join(" ")));
+    let what = RwSignal::new(what);
+    let name = RwSignal::new(name);
+    let answer = Memo::new(move |_| scope.with_value(|scope| simulate(scope, &what.get(), &name.get())));
+    let chosen = what.get_untracked();
+    let option = move |value: &'static str| {
+        view! { <option value=value selected=chosen == value>{value}</option> }
+    };
+    view! {
+        <form
+            method="get"
+            action="/"
+            class="simulator"
+            aria-label="Check what this key may do"
+            data-hydrated=super::hydration_marker()
+            // In the browser the answer follows every change; no page load needed.
+            on:submit=|ev| ev.prevent_default()
+        >
+            {keep.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v /> }).collect_view()}
+            <div class="field">
+                <label for="sim-op">"S3 operation or action"</label>
+                <select id="sim-op" name=SIMULATE_PARAM on:change=move |ev| what.set(event_target_value(&ev))>
+                    <optgroup label="Operations">
+                        {Operation::ALL.iter().map(|o| option(o.name())).collect_view()}
+                    </optgroup>
+                    <optgroup label="Actions">
+                        {ACTIONS.iter().map(|a| option(a.name)).collect_view()}
+                    </optgroup>
+                </select>
+            </div>
+            <div class="field">
+                <label for="sim-name">"Object key or prefix"</label>
+                <input
+                    id="sim-name"
+                    type="text"
+                    name=SIMULATE_NAME_PARAM
+                    placeholder="photos/2024/beach.jpg"
+                    prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+            </div>
+            <noscript><button type="submit" class="btn btn-small">"Check"</button></noscript>
+        </form>
+        <p class="simulation" role="status" aria-live="polite" data-testid="simulation">
+            {move || match answer.get() {
+                Ok(s) if s.allowed => view! {
+                    <span class="status status-active">"Allowed"</span>
+                    " "
+                    {match &s.action {
+                        Some(action) => format!("{} on this {} needs {action}, which this key has.", s.operation, s.applies_to_short()),
+                        None => format!("{} needs no action: any key may ask.", s.operation),
+                    }}
+                }.into_any(),
+                Ok(s) => view! {
+                    <span class="status status-revoked">"Denied"</span>
+                    " "
+                    {format!("{}: {}.", s.operation, s.reason.unwrap_or_default())}
+                }.into_any(),
+                Err(message) => view! { <span class="field-error">{message}</span> }.into_any(),
+            }}
+        </p>
+    }
+}
+
+impl crate::policy::Simulation {
+    /// "object key", "prefix" or "bucket", for a sentence about the answer.
+    fn applies_to_short(&self) -> &str {
+        if self.applies_to.starts_with("nothing") { "bucket" } else { &self.applies_to }
+    }
+}
+
+/// The Cyberduck bookmark as a download (it holds no secret, so it needs no reveal and
+/// no JavaScript).
+#[component]
+pub fn CyberduckLink(access: KeyAccess) -> impl IntoView {
+    let file_name = client_setups::cyberduck_file_name(&access);
+    let href = format!(
+        "data:application/octet-stream;charset=utf-8,{}",
+        percent_encode(&client_setups::cyberduck_bookmark(&access))
+    );
+    view! {
+        <a class="btn btn-small" href=href download=file_name data-testid="cyberduck-bookmark">
+            "Download a Cyberduck bookmark"
+        </a>
+    }
+}
+
+/// The ready-to-paste set-ups, once the secret is known in the browser.
+#[component]
+pub fn ClientSetups(access: KeyAccess, #[prop(into)] secret: Signal<String>) -> impl IntoView {
+    let secret_now = secret.get_untracked();
+    view! {
+        <div class="setups" data-testid="client-setups">
+            <p class="label">"Use this key with…"</p>
+            {client_setups::setups(&access, &secret_now)
+                .into_iter()
+                .map(|setup| {
+                    let text = setup.text.clone();
+                    view! {
+                        <details class="setup">
+                            <summary>{setup.client}</summary>
+                            <p class="hint">{format!("Paste into {}, then try: ", setup.place)} <code>{setup.try_it.clone()}</code></p>
+                            <pre class="code-block"><code>{setup.text.clone()}</code></pre>
+                            <CopyButton text=Signal::stored(text) label=format!("Copy the {} set-up", setup.client) />
+                        </details>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
