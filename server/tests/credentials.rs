@@ -204,6 +204,7 @@ async fn another_customers_keys_are_out_of_reach(db: DatabaseConnection) {
         ("credentials/reveal", Some(("password", PASSWORD))),
         ("credentials/revoke", None),
         ("credentials/delete", None),
+        ("credentials/simulate", Some(("operation", "GetObject"))),
     ] {
         let mut form = vec![("access_key_id", key_id.as_str())];
         form.extend(extra);
@@ -658,7 +659,107 @@ async fn scripts_may_send_json(db: DatabaseConnection) {
     assert_eq!(count_keys(&state).await, before);
 }
 
+/// The simulator's API answers every operation of the evaluator's table, inside and
+/// outside the key's path, for a key that has the operation's action and one that does
+/// not, exactly as the evaluator decides for the stored key.
+async fn the_simulator_answers_from_the_stored_key(db: DatabaseConnection) {
+    use app::policy::{self, Decision, KeyScope, Operation, Request};
+    let state = state(db);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let mut keys = Vec::new();
+    for (name, actions) in [("everything", "all"), ("reader", "read-only")] {
+        let reply = create(&mut ann, ann_bucket, name, "photos/", &[actions]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let id = reply.json()["access_key_id"].as_str().unwrap().to_string();
+        let row = credential::Entity::find()
+            .filter(credential::Column::AccessKeyId.eq(&id))
+            .one(&state.db)
+            .await
+            .unwrap()
+            .unwrap();
+        keys.push((
+            id,
+            KeyScope::from_stored(row.kind, "ann-bucket".into(), row.path, &row.actions),
+        ));
+    }
+    let mut denied_for_reader = 0;
+    for (id, scope) in &keys {
+        for &operation in Operation::ALL {
+            for name in ["photos/a.jpg", "docs/a.txt"] {
+                let reply = ann
+                    .call(
+                        "credentials/simulate",
+                        &[("access_key_id", id), ("operation", operation.name()), ("key", name)],
+                    )
+                    .await;
+                assert_eq!(reply.status, StatusCode::OK, "{operation} {name}: {}", reply.body);
+                let answer = reply.json();
+                let single = match operation {
+                    Operation::DeleteObjects => Some(Operation::DeleteObject),
+                    Operation::PostObject => Some(Operation::PutObject),
+                    _ => None,
+                };
+                let target = operation.rule().target;
+                let request = Request {
+                    bucket: Some("ann-bucket"),
+                    key: Some(name),
+                    prefix: (target == policy::Target::Listing).then_some(name),
+                    ..Request::new(operation)
+                };
+                let mut expected = policy::evaluate(scope, &request);
+                if let (Decision::Allow, Some(single)) = (&expected, single) {
+                    expected = policy::evaluate_batch_key(scope, single, name, false);
+                }
+                assert_eq!(
+                    answer["allowed"],
+                    expected.is_allowed(),
+                    "{id} {operation} {name}: {answer}"
+                );
+                match expected {
+                    Decision::Allow => assert!(answer["reason"].is_null()),
+                    Decision::Deny(denial) => {
+                        assert_eq!(answer["reason"], denial.to_string());
+                        if id == &keys[1].0 {
+                            denied_for_reader += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        denied_for_reader > Operation::ALL.len(),
+        "the reader is denied writes and everything outside photos/"
+    );
+    // An action is asked through its operation; a name that is neither is refused.
+    let reply = ann
+        .call(
+            "credentials/simulate",
+            &[
+                ("access_key_id", &keys[1].0),
+                ("operation", "s3:PutObject"),
+                ("key", "photos/a"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.json()["reason"], "this key does not allow s3:PutObject");
+    let reply = ann
+        .call(
+            "credentials/simulate",
+            &[
+                ("access_key_id", &keys[1].0),
+                ("operation", "CreateBucket"),
+                ("key", ""),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.json()["field"], "operation");
+}
+
 on_both_databases!(
+    the_simulator_answers_from_the_stored_key,
     scripts_may_send_json,
     create_list_reveal_revoke_delete,
     bad_input_is_refused_field_by_field,

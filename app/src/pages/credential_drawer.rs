@@ -4,10 +4,10 @@
 
 use super::key_insight::{CyberduckLink, KeyInsight, SIMULATE_NAME_PARAM, SIMULATE_PARAM};
 use super::list_query::ListState;
-use crate::client_setups::KeyAccess;
 use super::secret::{CopyText, SecretReveal};
 use super::{ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};
+use crate::client_setups::KeyAccess;
 use crate::domain::{CredentialDetail, KeyKind, KeyStatus, format_utc};
 use crate::functions::credentials::{DeleteCredential, RevokeCredential, get_credential};
 use leptos::prelude::*;
@@ -82,7 +82,8 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
     let title = c.name.clone().unwrap_or_else(|| "Master key".into());
     let asked = {
         let q = query.read_untracked();
-        q.get(SIMULATE_PARAM).map(|what| (what, q.get(SIMULATE_NAME_PARAM).unwrap_or_default()))
+        q.get(SIMULATE_PARAM)
+            .map(|what| (what, q.get(SIMULATE_NAME_PARAM).unwrap_or_default()))
     };
     let access = KeyAccess {
         endpoint_url: detail.endpoint_url.clone(),

@@ -41,7 +41,7 @@ pub fn KeyInsight(credential: CredentialView, list_state: ListState, asked: Opti
         <section class="drawer-section" aria-labelledby="iam-title">
             <h3 id="iam-title">"As an AWS IAM policy"</h3>
             <p class="hint">"The same grant written for AWS or another S3 system that reads IAM policies."</p>
-            <pre class="code-block" data-testid="iam-policy"><code>{policy.clone()}</code></pre>
+            <pre class="code-block" tabindex="0" aria-label="IAM policy document" data-testid="iam-policy"><code>{policy.clone()}</code></pre>
             <CopyText text=policy label="Copy the IAM policy".to_string() />
         </section>
     }
@@ -107,7 +107,7 @@ pub fn KeySimulator(
         <p class="simulation" role="status" aria-live="polite" data-testid="simulation">
             {move || match answer.get() {
                 Ok(s) if s.allowed => view! {
-                    <span class="status status-active">"Allowed"</span>
+                    <span class="verdict verdict-allowed">"Allowed"</span>
                     " "
                     {match &s.action {
                         Some(action) => format!("{} on this {} needs {action}, which this key has.", s.operation, s.applies_to_short()),
@@ -115,7 +115,7 @@ pub fn KeySimulator(
                     }}
                 }.into_any(),
                 Ok(s) => view! {
-                    <span class="status status-revoked">"Denied"</span>
+                    <span class="verdict verdict-denied">"Denied"</span>
                     " "
                     {format!("{}: {}.", s.operation, s.reason.unwrap_or_default())}
                 }.into_any(),
@@ -128,7 +128,11 @@ pub fn KeySimulator(
 impl crate::policy::Simulation {
     /// "object key", "prefix" or "bucket", for a sentence about the answer.
     fn applies_to_short(&self) -> &str {
-        if self.applies_to.starts_with("nothing") { "bucket" } else { &self.applies_to }
+        if self.applies_to.starts_with("nothing") {
+            "bucket"
+        } else {
+            &self.applies_to
+        }
     }
 }
 
@@ -163,7 +167,7 @@ pub fn ClientSetups(access: KeyAccess, #[prop(into)] secret: Signal<String>) -> 
                         <details class="setup">
                             <summary>{setup.client}</summary>
                             <p class="hint">{format!("Paste into {}, then try: ", setup.place)} <code>{setup.try_it.clone()}</code></p>
-                            <pre class="code-block"><code>{setup.text.clone()}</code></pre>
+                            <pre class="code-block" tabindex="0" aria-label=format!("{} set-up", setup.client)><code>{setup.text.clone()}</code></pre>
                             <CopyButton text=Signal::stored(text) label=format!("Copy the {} set-up", setup.client) />
                         </details>
                     }
