@@ -398,13 +398,23 @@ pub fn evaluate(scope: &KeyScope, request: &Request<'_>) -> Decision {
     }
 }
 
+impl Request<'_> {
+    /// The catalog action this request needs: the versioned one when it names a
+    /// `versionId` and the operation has one; none for ListBuckets.
+    pub fn action(&self) -> Option<&'static Action> {
+        let rule = self.operation.rule();
+        match (self.version_id, rule.versioned_action) {
+            (true, Some(versioned)) => Some(versioned),
+            _ => rule.action,
+        }
+    }
+}
+
 fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), Denial> {
     let operation = request.operation;
     let rule = operation.rule();
-    let action = match (request.version_id, rule.versioned_action, rule.action) {
-        (true, Some(versioned), _) => versioned,
-        (_, _, Some(action)) => action,
-        (_, _, None) => return Ok(()),
+    let Some(action) = request.action() else {
+        return Ok(());
     };
     let Some(bucket) = request.bucket else {
         return Err(Denial::NeedsBucket(operation));
@@ -518,8 +528,7 @@ pub fn simulate(scope: &KeyScope, what: &str, name: &str) -> Result<Simulation, 
     if let (Decision::Allow, Some(single)) = (&decision, operation.per_key()) {
         decision = evaluate_batch_key(scope, single, name, version_id);
     }
-    let rule = operation.rule();
-    let action = if version_id { rule.versioned_action } else { rule.action };
+    let action = request.action();
     Ok(Simulation {
         operation: operation.name().to_string(),
         action: action.map(|a| a.name.to_string()),

@@ -13,6 +13,9 @@ mod m20261126_000006_create_sessions;
 mod m20261126_000007_count_denied_requests;
 mod m20261126_000008_unique_bucket_names;
 mod m20261126_000009_hash_session_ids;
+mod m20261127_000010_create_key_activity;
+mod m20261127_000011_create_key_denials;
+mod m20261127_000012_create_key_sources;
 
 pub struct Migrator;
 
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_count_denied_requests::Migration),
             Box::new(m20261126_000008_unique_bucket_names::Migration),
             Box::new(m20261126_000009_hash_session_ids::Migration),
+            Box::new(m20261127_000010_create_key_activity::Migration),
+            Box::new(m20261127_000011_create_key_denials::Migration),
+            Box::new(m20261127_000012_create_key_sources::Migration),
         ]
     }
 }

@@ -76,7 +76,14 @@ async fn serve(router: axum::Router) -> std::net::SocketAddr {
     let addr = listener.local_addr().unwrap();
     // As `stook serve` does.
     let listener = listener.tap_io(|tcp| tcp.set_nodelay(true).unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
     addr
 }
 

@@ -2,10 +2,17 @@
 //! (`--trusted-proxies`) may say whom it forwards for: anyone else could write any
 //! `X-Forwarded-For` they like and dodge the throttles or blame someone else in the log.
 
+use app::functions::ClientAddr;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use std::fmt;
+use std::net::SocketAddr;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// A network in CIDR notation (`10.0.0.0/8`, `fd00::/8`); a bare address is one host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +168,26 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     let (host, port) = hop.rsplit_once(':')?;
     port.parse::<u16>().ok()?;
     host.parse::<Ipv4Addr>().ok().map(IpAddr::V4)
+}
+
+/// Works out the client's address once per request (the panel's throttles and audit log,
+/// the S3 endpoint's key activity) and puts it in the request's extensions.
+pub async fn find_client_addr(
+    State(trusted): State<Arc<TrustedProxies>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    // The listener's peer address; tests give theirs as MockConnectInfo.
+    let extensions = request.extensions();
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
+    if let Some(peer) = peer {
+        let client = client_ip(peer, request.headers(), &trusted);
+        request.extensions_mut().insert(ClientAddr(client));
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -127,7 +127,11 @@ pub async fn run(
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(stopped(stopping.clone()));
-    let s3 = axum::serve(s3_listener, s3_router).with_graceful_shutdown(stopped(stopping.clone()));
+    let s3 = axum::serve(
+        s3_listener,
+        s3_router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(stopped(stopping.clone()));
     let grace = std::time::Duration::from_secs(options.shutdown_grace_secs);
     // A client that holds a request open must not hold the stop (and the flush below) up.
     let deadline = async {
@@ -226,5 +230,8 @@ async fn s3_endpoint(
     let limits = s3::Limits {
         body_idle_timeout: std::time::Duration::from_secs(options.s3_body_idle_timeout_secs.max(1)),
     };
-    Ok((s3::router_with(endpoint.service, limits), endpoint.usage))
+    Ok((
+        s3::router_with(endpoint.service, limits, options.trusted_proxies.clone()),
+        endpoint.usage,
+    ))
 }

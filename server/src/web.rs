@@ -1,21 +1,18 @@
 //! The panel's HTTP side: Leptos pages and server functions, sessions, and the checks
 //! every request passes (same-origin writes, security headers).
 
-use crate::client_ip::{TrustedProxies, client_ip};
+use crate::client_ip::TrustedProxies;
 use app::error::AppError;
-use app::functions::ClientAddr;
 use app::services::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse as _, Response};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes as _, generate_route_list};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use app::sessions::SESSION_COOKIE;
@@ -47,7 +44,7 @@ pub fn router(state: AppState, config: WebConfig) -> Router {
         .layer(sessions)
         .layer(middleware::from_fn_with_state(
             Arc::new(config.trusted_proxies),
-            find_client_addr,
+            crate::client_ip::find_client_addr,
         ))
         .layer(middleware::from_fn(json_to_form))
         .layer(middleware::from_fn(api_error_status))
@@ -55,21 +52,6 @@ pub fn router(state: AppState, config: WebConfig) -> Router {
         .layer(middleware::from_fn(refuse_cross_origin_writes))
         .layer(middleware::from_fn(drop_framework_error_params))
         .layer(middleware::from_fn(security_headers))
-}
-
-/// Works out the client's address once per request, for the throttles and the audit log.
-async fn find_client_addr(State(trusted): State<Arc<TrustedProxies>>, mut request: Request, next: Next) -> Response {
-    // The listener's peer address; tests give theirs as MockConnectInfo.
-    let extensions = request.extensions();
-    let peer = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .or_else(|| extensions.get::<MockConnectInfo<SocketAddr>>().map(|c| c.0.ip()));
-    if let Some(peer) = peer {
-        let client = client_ip(peer, request.headers(), &trusted);
-        request.extensions_mut().insert(ClientAddr(client));
-    }
-    next.run(request).await
 }
 
 /// A write whose `Origin` is not this panel's own is refused: with SameSite cookies this

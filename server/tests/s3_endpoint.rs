@@ -44,10 +44,16 @@ async fn start_with(limits: s3::Limits) -> Server {
     let objects = dir.join("objects");
     let local = s3::local::Local::new(objects.clone()).unwrap();
     let endpoint = s3::endpoint(state.db.clone(), state.secrets.clone(), local, None).unwrap();
-    let router = s3::router_with(endpoint.service, limits);
+    let router = s3::router_with(endpoint.service, limits, Default::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     Server {
         addr,
         objects,

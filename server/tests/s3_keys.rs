@@ -6,14 +6,15 @@ mod common;
 
 use app::catalog::Preset;
 use app::policy::Grant;
+use app::services::activity::{self, Seen};
 use app::services::caller::Caller;
 use app::services::credentials;
-use app::services::entities::credential;
+use app::services::entities::{credential, key_activity, key_denial};
 use common::seed::{customer_with_bucket, read_only_key};
 use common::state;
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
-    QueryFilter as _, Set,
+    PaginatorTrait as _, QueryFilter as _, Set,
 };
 use server::s3::keys::{KEY_CACHE_TTL, KeyStore};
 use server::s3::usage::Usage;
@@ -81,6 +82,17 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     assert!(refused.message().unwrap_or_default().contains("expired"));
 }
 
+fn seen(id: i32, at: i64, operation: &'static str, action: &'static str, addr: &str) -> Seen<'static> {
+    Seen {
+        credential_id: id,
+        at,
+        operation,
+        action: Some(action),
+        client_addr: Some(addr.parse().unwrap()),
+        object_key: Some("photos/a.jpg"),
+    }
+}
+
 async fn usage_is_written_in_batches(db: DatabaseConnection) {
     let f = fixture(db).await;
     let id = credential_row(&f.state.db, &f.key_id).await.id;
@@ -94,29 +106,93 @@ async fn usage_is_written_in_batches(db: DatabaseConnection) {
     let usage = Usage::default();
     assert_eq!(usage.flush(&f.state.db).await.unwrap(), 0);
 
-    usage.used(id, 2_000_000_000);
-    usage.used(id, 1_900_000_000);
+    let now = app::services::now();
+    usage.allowed(&seen(id, now, "GetObject", "s3:GetObject", "203.0.113.7"));
+    usage.allowed(&seen(id, now - 100, "GetObject", "s3:GetObject", "203.0.113.7"));
     for _ in 0..3 {
-        usage.denied(id);
+        usage.denied(
+            &seen(id, now - 50, "PutObject", "s3:PutObject", "198.51.100.1"),
+            "this key does not allow s3:PutObject".into(),
+        );
     }
     // Nothing reaches the database before a flush.
     assert_eq!(row().await.last_used_at, None);
     assert_eq!(usage.flush(&f.state.db).await.unwrap(), 1);
     let written = row().await;
-    assert_eq!(written.last_used_at, Some(2_000_000_000));
+    assert_eq!(written.last_used_at, Some(now));
     assert_eq!(written.denied_requests, 3);
 
     // An older time (say, from a slower instance) never moves last-used back; counts add up.
-    usage.used(id, 1_000_000_000);
-    usage.denied(id);
+    usage.allowed(&seen(id, now - 7200, "GetObject", "s3:GetObject", "203.0.113.7"));
+    usage.denied(
+        &seen(id, now - 10, "PutObject", "s3:PutObject", "198.51.100.1"),
+        "this key does not allow s3:PutObject".into(),
+    );
     usage.flush(&f.state.db).await.unwrap();
     let written = row().await;
-    assert_eq!(written.last_used_at, Some(2_000_000_000));
+    assert_eq!(written.last_used_at, Some(now));
     assert_eq!(written.denied_requests, 4);
     // The panel shows both.
     let shown = credentials::list_credentials(&f.state.db, None, None).await.unwrap();
     let shown = shown.iter().find(|c| c.id == id).unwrap();
-    assert_eq!((shown.last_used_at, shown.denied_requests), (Some(2_000_000_000), 4));
+    assert_eq!((shown.last_used_at, shown.denied_requests), (Some(now), 4));
+
+    // And the activity, rolled up per action: 3 GETs (one two hours ago), 4 denied PUTs.
+    let activity = activity::of_key(&f.state.db, id, now).await.unwrap();
+    let get = activity.by_action.iter().find(|a| a.action == "s3:GetObject").unwrap();
+    assert_eq!((get.day_requests, get.month_requests, get.day_denied), (3, 3, 0));
+    let put = activity.by_action.iter().find(|a| a.action == "s3:PutObject").unwrap();
+    assert_eq!((put.day_requests, put.day_denied), (4, 4));
+    assert_eq!(activity.denials.len(), 4);
+    assert_eq!(activity.denials[0].reason, "this key does not allow s3:PutObject");
+    assert_eq!(activity.denials[0].client_addr.as_deref(), Some("198.51.100.1"));
+    assert_eq!(activity.denials[0].object_key.as_deref(), Some("photos/a.jpg"));
+    let last = activity.last_use.unwrap();
+    assert_eq!(
+        (last.at, last.operation.as_str(), last.client_addr.as_str()),
+        (now, "GetObject", "203.0.113.7")
+    );
+    let mut sources: Vec<&str> = activity.sources.iter().map(|s| s.client_addr.as_str()).collect();
+    sources.sort_unstable();
+    assert_eq!(sources, ["198.51.100.1", "203.0.113.7"]);
+
+    // Only the latest denials are kept; a month-old hour is dropped.
+    for i in 0..30 {
+        usage.denied(
+            &seen(id, now - 5 + i % 3, "DeleteObject", "s3:DeleteObject", "198.51.100.1"),
+            format!("denial {i}"),
+        );
+    }
+    usage.allowed(&seen(id, now - 31 * 86_400, "GetObject", "s3:GetObject", "192.0.2.1"));
+    usage.flush(&f.state.db).await.unwrap();
+    let activity = activity::of_key(&f.state.db, id, now).await.unwrap();
+    assert_eq!(activity.denials.len(), 20);
+    assert_eq!(activity.denials[0].reason, "denial 29");
+    assert_eq!(
+        key_denial::Entity::find()
+            .filter(key_denial::Column::CredentialId.eq(id))
+            .count(&f.state.db)
+            .await
+            .unwrap(),
+        20
+    );
+    assert!(activity.sources.iter().all(|s| s.client_addr != "192.0.2.1"));
+    assert_eq!(
+        activity
+            .by_action
+            .iter()
+            .find(|a| a.action == "s3:GetObject")
+            .unwrap()
+            .month_requests,
+        3
+    );
+
+    // Deleting the credential deletes its activity.
+    credentials::delete_credential(&f.state.db, &Caller::Operator, &f.key_id)
+        .await
+        .unwrap();
+    assert_eq!(key_activity::Entity::find().count(&f.state.db).await.unwrap(), 0);
+    assert_eq!(key_denial::Entity::find().count(&f.state.db).await.unwrap(), 0);
 }
 
 /// A status this version does not know (written by a newer one, or by hand) is an error,

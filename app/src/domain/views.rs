@@ -281,6 +281,55 @@ pub struct CredentialDetail {
     pub can_reveal: bool,
 }
 
+/// What a key did, as the S3 endpoint recorded it (written every few seconds, kept
+/// [`ACTIVITY_DAYS`] days).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyActivity {
+    pub last_use: Option<LastUse>,
+    /// Requests per action in the last 24 hours and 30 days, busiest first.
+    pub by_action: Vec<ActionActivity>,
+    /// The latest denied requests, newest first (at most [`DENIALS_SHOWN`]).
+    pub denials: Vec<DeniedRequest>,
+    /// The addresses the key was used from, most recent first.
+    pub sources: Vec<SourceAddress>,
+}
+
+pub const ACTIVITY_DAYS: i64 = 30;
+pub const DENIALS_SHOWN: u64 = 20;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastUse {
+    pub at: i64,
+    pub operation: String,
+    pub client_addr: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionActivity {
+    /// A catalog action, or `-` for requests that need none (ListBuckets).
+    pub action: String,
+    pub day_requests: i64,
+    pub day_denied: i64,
+    pub month_requests: i64,
+    pub month_denied: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeniedRequest {
+    pub at: i64,
+    pub operation: String,
+    pub object_key: Option<String>,
+    /// The evaluator's reason, as the client was told.
+    pub reason: String,
+    pub client_addr: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceAddress {
+    pub client_addr: String,
+    pub last_seen: i64,
+}
+
 /// `2026-11-26 05:21 UTC` from Unix seconds; the same text on the server and in the
 /// browser, so hydration never disagrees.
 pub fn format_utc(unix_secs: i64) -> String {

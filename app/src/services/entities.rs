@@ -132,3 +132,68 @@ pub mod session {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod key_activity {
+    use sea_orm::entity::prelude::*;
+
+    /// Requests per key, hour and action (see the S3 endpoint's usage writer).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "key_activity")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub credential_id: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hour: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub action: String,
+        pub requests: i64,
+        pub denied: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod key_denial {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "key_denials")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub credential_id: i32,
+        pub at: i64,
+        pub operation: String,
+        pub object_key: Option<String>,
+        pub reason: String,
+        pub client_addr: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod key_source {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "key_sources")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub credential_id: i32,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub client_addr: String,
+        pub last_seen: i64,
+        pub last_operation: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,6 +1,7 @@
 //! Server-side services: plain Rust over the database, used by the server functions,
 //! the operator CLI and the S3 endpoint. Thin callers, testable without HTTP.
 
+pub mod activity;
 pub mod audit;
 pub mod buckets;
 pub mod caller;

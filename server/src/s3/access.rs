@@ -3,7 +3,9 @@
 
 use super::keys::{KeyRecord, KeyStore};
 use super::usage::Usage;
+use app::functions::ClientAddr;
 use app::policy::{self, Decision, Denial, Operation};
+use app::services::activity::Seen;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::{CopySource, DeleteObjectsInput, PostObjectInput};
 use s3s::path::S3Path;
@@ -23,8 +25,21 @@ pub struct Access {
 pub struct AuthorizedKey(pub Arc<KeyRecord>);
 
 impl Access {
-    async fn deny(&self, key: &KeyRecord, bucket: Option<&str>, reason: Denial) -> S3Error {
-        self.usage.denied(key.credential_id);
+    /// Records the denial (with the words the client gets) and makes the error.
+    /// `counted`: the request was already counted as allowed (a key of a batch).
+    async fn deny(
+        &self,
+        key: &KeyRecord,
+        bucket: Option<&str>,
+        reason: Denial,
+        seen: &Seen<'_>,
+        counted: bool,
+    ) -> S3Error {
+        if counted {
+            self.usage.denied_in_request(seen, reason.to_string());
+        } else {
+            self.usage.denied(seen, reason.to_string());
+        }
         // A bucket nobody has is missing, not forbidden: that is what clients expect.
         if let Some(bucket) = bucket
             && bucket != key.scope.bucket
@@ -40,6 +55,32 @@ impl Access {
             .get::<AuthorizedKey>()
             .map(|k| k.0.clone())
             .ok_or_else(|| s3_error!(AccessDenied, "Access denied: the request is not signed."))
+    }
+
+    /// One key of an allowed batch request, checked as the operation it stands for.
+    async fn check_batch_key<T>(
+        &self,
+        req: &S3Request<T>,
+        key: &KeyRecord,
+        batch: Operation,
+        single: Operation,
+        object_key: &str,
+        version_id: bool,
+    ) -> S3Result<()> {
+        match policy::evaluate_batch_key(&key.scope, single, object_key, version_id) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(reason) => {
+                let seen = Seen {
+                    credential_id: key.credential_id,
+                    at: app::services::now(),
+                    operation: batch.name(),
+                    action: single.rule().action.map(|a| a.name),
+                    client_addr: req.extensions.get::<ClientAddr>().map(|c| c.0),
+                    object_key: Some(object_key),
+                };
+                Err(self.deny(key, None, reason, &seen, true).await)
+            }
+        }
     }
 }
 
@@ -66,6 +107,7 @@ impl S3Access for Access {
             ));
         };
         let key = self.keys.authenticated(&credentials.access_key).await?;
+        let client_addr = cx.extensions_mut().get::<ClientAddr>().map(|c| c.0);
         let (prefix, version_id) = prefix_and_version(cx.uri().query());
         let copy_source = match cx.headers().get("x-amz-copy-source") {
             Some(raw) => {
@@ -91,36 +133,41 @@ impl S3Access for Access {
             S3Path::Bucket { bucket } => (Some(&**bucket), None),
             S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
         };
-        let decision = match Operation::from_name(cx.s3_op().name()) {
-            Some(operation) => policy::evaluate(
-                &key.scope,
-                &policy::Request {
-                    operation,
+        let name = cx.s3_op().name();
+        let request = Operation::from_name(name).map(|operation| policy::Request {
+            operation,
+            bucket,
+            key: object_key,
+            prefix: prefix.as_deref(),
+            version_id,
+            copy_source: copy_source
+                .as_ref()
+                .map(|(bucket, key, version_id)| policy::CopySource {
                     bucket,
-                    key: object_key,
-                    prefix: prefix.as_deref(),
-                    version_id,
-                    copy_source: copy_source
-                        .as_ref()
-                        .map(|(bucket, key, version_id)| policy::CopySource {
-                            bucket,
-                            key,
-                            version_id: *version_id,
-                        }),
-                },
-            ),
-            None => Decision::Deny(Denial::NotServed(cx.s3_op().name().to_string())),
+                    key,
+                    version_id: *version_id,
+                }),
+        });
+        let decision = match &request {
+            Some(request) => policy::evaluate(&key.scope, request),
+            None => Decision::Deny(Denial::NotServed(name.to_string())),
+        };
+        let seen = Seen {
+            credential_id: key.credential_id,
+            at: app::services::now(),
+            // Counted under the table's name; an operation outside it is named in the reason.
+            operation: request.as_ref().map_or("unsupported", |r| r.operation.name()),
+            action: request.as_ref().and_then(|r| r.action()).map(|a| a.name),
+            client_addr,
+            object_key: object_key.or(prefix.as_deref()),
         };
         match decision {
             Decision::Allow => {
-                self.usage.used(key.credential_id, app::services::now());
+                self.usage.allowed(&seen);
                 cx.extensions_mut().insert(AuthorizedKey(key));
                 Ok(())
             }
-            Decision::Deny(reason) => {
-                let bucket = bucket.map(str::to_string);
-                Err(self.deny(&key, bucket.as_deref(), reason).await)
-            }
+            Decision::Deny(reason) => Err(self.deny(&key, bucket, reason, &seen, false).await),
         }
     }
 
@@ -134,24 +181,29 @@ impl S3Access for Access {
             ));
         }
         for object in &req.input.delete.objects {
-            let decision = policy::evaluate_batch_key(
-                &key.scope,
+            self.check_batch_key(
+                req,
+                &key,
+                Operation::DeleteObjects,
                 Operation::DeleteObject,
                 &object.key,
                 object.version_id.is_some(),
-            );
-            if let Decision::Deny(reason) = decision {
-                return Err(self.deny(&key, None, reason).await);
-            }
+            )
+            .await?;
         }
         Ok(())
     }
 
     async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
         let key = Self::key_of(req)?;
-        match policy::evaluate_batch_key(&key.scope, Operation::PutObject, &req.input.key, false) {
-            Decision::Allow => Ok(()),
-            Decision::Deny(reason) => Err(self.deny(&key, None, reason).await),
-        }
+        self.check_batch_key(
+            req,
+            &key,
+            Operation::PostObject,
+            Operation::PutObject,
+            &req.input.key,
+            false,
+        )
+        .await
     }
 }

@@ -230,13 +230,19 @@ impl Default for Limits {
     }
 }
 
-/// The HTTP face of the endpoint, with the default [`Limits`].
+/// The HTTP face of the endpoint, with the default [`Limits`] and no trusted proxies.
 pub fn router(service: S3Service) -> axum::Router {
-    router_with(service, Limits::default())
+    router_with(service, Limits::default(), Default::default())
 }
 
 /// The HTTP face of the endpoint.
-pub fn router_with(service: S3Service, limits: Limits) -> axum::Router {
+/// The S3 endpoint's HTTP side. `trusted_proxies` name the reverse proxies whose
+/// forwarding headers say which client a request came from (for each key's activity).
+pub fn router_with(
+    service: S3Service,
+    limits: Limits,
+    trusted_proxies: crate::client_ip::TrustedProxies,
+) -> axum::Router {
     let service = axum::error_handling::HandleError::new(service, |err: s3s::HttpError| async move {
         tracing::error!(error = ?err, "the S3 endpoint could not answer");
         s3_error_response(
@@ -252,6 +258,10 @@ pub fn router_with(service: S3Service, limits: Limits) -> axum::Router {
         .layer(axum::middleware::from_fn_with_state(limits, guard_bodies))
         .layer(axum::middleware::from_fn(refuse_unsupported_signing))
         .layer(axum::middleware::from_fn(close_after_unread_bodies))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(trusted_proxies),
+            crate::client_ip::find_client_addr,
+        ))
 }
 
 #[cfg(test)]
