@@ -55,4 +55,16 @@ test('a key made in the panel works on the S3 endpoint, and its use shows in the
     await expect(drawer.getByTestId('denied-requests')).toHaveText('1', { timeout: 1_000 });
     await expect(drawer.getByTestId('last-used')).not.toHaveText('Never', { timeout: 1_000 });
   }).toPass({ timeout: 20_000 });
+
+  // The drawer's activity: what the endpoint saw, per action, with the denial's reason.
+  const drawer = page.getByRole('dialog', { name: 'Gallery reader' });
+  const activity = drawer.getByTestId('activity');
+  await expect(activity.getByTestId('activity-last-use')).toContainText('for GetObject from 127.0.0.1');
+  await expect(activity.getByTestId('activity-by-action').getByRole('row').filter({ hasText: 's3:GetObject' })).toContainText(
+    '2 (1 denied)',
+  );
+  await expect(activity.getByTestId('activity-denials')).toContainText(
+    'GetObject private/plans.txt from 127.0.0.1: this key is limited to “gallery/”; “private/plans.txt” is outside it',
+  );
+  await expect(activity.getByTestId('activity-sources')).toContainText('127.0.0.1');
 });

@@ -279,6 +279,8 @@ pub struct CredentialDetail {
     /// Whether the viewer may reveal the secret: only its owner, and only while the key
     /// is active (an admin manages other people's keys but never reads them).
     pub can_reveal: bool,
+    /// What the key did at the S3 endpoint.
+    pub activity: KeyActivity,
 }
 
 /// What a key did, as the S3 endpoint recorded it (written every few seconds, kept

@@ -2,7 +2,7 @@
 //! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
 //! it works with and without JavaScript).
 
-use super::key_insight::{CyberduckLink, KeyInsight, SIMULATE_NAME_PARAM, SIMULATE_PARAM};
+use super::key_insight::{CyberduckLink, KeyActivityView, KeyInsight, SIMULATE_NAME_PARAM, SIMULATE_PARAM};
 use super::list_query::ListState;
 use super::secret::{CopyText, SecretReveal};
 use super::{ConfirmStep, Overlay};
@@ -153,6 +153,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                 </div>
             })}
         </section>
+        <KeyActivityView activity=detail.activity.clone() />
         <KeyInsight credential=c.clone() list_state=list_state.clone() asked />
         <section class="drawer-section" aria-labelledby="actions-title">
             <h3 id="actions-title">"Actions"</h3>

@@ -176,3 +176,84 @@ pub fn ClientSetups(access: KeyAccess, #[prop(into)] secret: Signal<String>) -> 
         </div>
     }
 }
+
+/// What the key did at the S3 endpoint: last use, requests per action, the latest denied
+/// requests with the evaluator's reasons, and the addresses it came from.
+#[component]
+pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
+    use crate::domain::format_utc;
+    let crate::domain::KeyActivity {
+        last_use,
+        by_action,
+        denials,
+        sources,
+    } = activity;
+    let quiet = by_action.is_empty();
+    view! {
+        <section class="drawer-section" aria-labelledby="activity-title" data-testid="activity">
+            <h3 id="activity-title">"Activity"</h3>
+            {match last_use {
+                Some(last) => view! {
+                    <p data-testid="activity-last-use">
+                        {format!("Last used {} for {} from {}.", format_utc(last.at), last.operation, last.client_addr)}
+                    </p>
+                }.into_any(),
+                None if quiet => view! {
+                    <p class="muted">"No requests in the last 30 days. The S3 endpoint writes what it sees every few seconds."</p>
+                }.into_any(),
+                None => view! { <p class="muted">"No source address was recorded."</p> }.into_any(),
+            }}
+            {(!quiet).then(|| view! {
+                <div class="table-wrap">
+                    <table class="data-table compact" data-testid="activity-by-action">
+                        <caption class="sr-only">"Requests per action"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Action"</th>
+                                <th scope="col">"Last 24 hours"</th>
+                                <th scope="col">"Last 30 days"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {by_action.into_iter().map(|a| {
+                                let cell = |requests: i64, denied: i64| match denied {
+                                    0 => requests.to_string(),
+                                    d => format!("{requests} ({d} denied)"),
+                                };
+                                view! {
+                                    <tr>
+                                        <td><code>{if a.action == "-" { "(none needed)".to_string() } else { a.action.clone() }}</code></td>
+                                        <td>{cell(a.day_requests, a.day_denied)}</td>
+                                        <td>{cell(a.month_requests, a.month_denied)}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+            {(!denials.is_empty()).then(|| view! {
+                <h4>"Latest denied requests"</h4>
+                <ul class="denials" data-testid="activity-denials">
+                    {denials.into_iter().map(|d| view! {
+                        <li>
+                            <span class="muted">{format_utc(d.at)}</span>
+                            " " <strong>{d.operation}</strong>
+                            {d.object_key.map(|k| view! { " " <code>{k}</code> })}
+                            {d.client_addr.map(|a| format!(" from {a}"))}
+                            ": " {d.reason}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(!sources.is_empty()).then(|| view! {
+                <h4>{format!("Source addresses ({})", sources.len())}</h4>
+                <ul class="sources" data-testid="activity-sources">
+                    {sources.into_iter().map(|s| view! {
+                        <li><code>{s.client_addr}</code> <span class="muted">{format!(" last {}", format_utc(s.last_seen))}</span></li>
+                    }).collect_view()}
+                </ul>
+            })}
+        </section>
+    }
+}

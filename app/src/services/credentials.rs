@@ -279,10 +279,12 @@ pub async fn credential_detail(
         None => String::new(),
     };
     let can_reveal = caller.signed_in().is_some_and(|v| v.id == row.owner_id) && row.status == KeyStatus::Active;
+    let activity = super::activity::of_key(db, row.id, now()).await?;
     Ok(CredentialDetail {
         credential: views(db, vec![row]).await?.remove(0),
         endpoint_url,
         can_reveal,
+        activity,
     })
 }
 
