@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prints the S3 endpoint's performance figures: the authorization decision per request,
-# and 4 KiB GET throughput with a scoped key as a share of the same backend with no key
-# checks (both measured in one run, load from wrk).
+# 4 KiB GET throughput with a scoped key as a share of the same backend with no key
+# checks, and with key activity recorded as a share of recording only last use (each
+# pair measured in one run, load from wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh

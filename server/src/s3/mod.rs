@@ -37,8 +37,20 @@ pub fn endpoint(
     backend: impl S3,
     domain: Option<&str>,
 ) -> Result<Endpoint, String> {
+    endpoint_with_usage(db, secrets, backend, domain, usage::Usage::default())
+}
+
+/// [`endpoint`] with a given usage recorder (the benchmark compares recording the full
+/// activity with recording only last use and denial counts).
+pub fn endpoint_with_usage(
+    db: DatabaseConnection,
+    secrets: Arc<SecretBox>,
+    backend: impl S3,
+    domain: Option<&str>,
+    usage: usage::Usage,
+) -> Result<Endpoint, String> {
     let keys = Arc::new(keys::KeyStore::new(db, secrets));
-    let usage = Arc::new(usage::Usage::default());
+    let usage = Arc::new(usage);
     let mut builder = S3ServiceBuilder::new(gateway::Gateway { backend });
     builder.set_auth(keys::KeyAuth(keys.clone()));
     builder.set_access(access::Access {
