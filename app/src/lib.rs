@@ -72,6 +72,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=pages::panel::PanelLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::credentials::CredentialsPage ssr=SsrMode::Async />
                     <Route path=path!("buckets") view=pages::buckets::BucketsPage ssr=SsrMode::Async />
+                    <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -9,7 +9,7 @@ use app::policy::Grant;
 use app::services::activity::{self, Seen};
 use app::services::caller::Caller;
 use app::services::credentials;
-use app::services::entities::{credential, key_activity, key_denial};
+use app::services::entities::{audit_event, credential, key_activity, key_denial};
 use common::seed::{customer_with_bucket, read_only_key};
 use common::state;
 use sea_orm::{
@@ -177,6 +177,15 @@ async fn usage_is_written_in_batches(db: DatabaseConnection) {
         20
     );
     assert!(activity.sources.iter().all(|s| s.client_addr != "192.0.2.1"));
+    // Thirty denials in one write are a burst, which the audit log keeps.
+    let bursts = audit_event::Entity::find()
+        .filter(audit_event::Column::Action.eq("credential.denied_burst"))
+        .all(&f.state.db)
+        .await
+        .unwrap();
+    assert_eq!(bursts.len(), 1, "the first batch had 3 denials, the last 30");
+    assert_eq!(bursts[0].target, format!("credential:{}", f.key_id));
+    assert_eq!(bursts[0].client_addr.as_deref(), Some("198.51.100.1"));
     assert_eq!(
         activity
             .by_action

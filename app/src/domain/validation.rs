@@ -2,6 +2,42 @@
 //! name or a path acceptable. Checked in the browser for quick answers and again on the
 //! server, which decides.
 
+/// Unix seconds at the start (00:00 UTC) of a `YYYY-MM-DD` day.
+pub fn parse_day(text: &str) -> Result<i64, String> {
+    let refuse = || format!("“{}” is not a date like 2026-11-27.", text.trim());
+    let parts: Vec<&str> = text.trim().split('-').collect();
+    let [year, month, day] = parts.as_slice() else {
+        return Err(refuse());
+    };
+    let number = |s: &str, digits: usize| {
+        (s.len() == digits && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())
+            .flatten()
+    };
+    let (Some(y), Some(m), Some(d)) = (number(year, 4), number(month, 2), number(day, 2)) else {
+        return Err(refuse());
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days_in_month = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(refuse()),
+    };
+    if !(1..=days_in_month).contains(&d) {
+        return Err(refuse());
+    }
+    // Howard Hinnant's days-from-civil, the inverse of `format_utc`'s.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Ok((era * 146_097 + doe - 719_468) * 86_400)
+}
+
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Long enough for any passphrase, short enough that nobody makes argon2 chew megabytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -247,5 +283,25 @@ mod tests {
         assert!(validate_endpoint_url("https://s3.example.com").is_ok());
         assert!(validate_endpoint_url("ftp://x").is_err());
         assert!(validate_endpoint_url("https://").is_err());
+    }
+
+    #[test]
+    fn days_parse_to_their_first_second() {
+        assert_eq!(parse_day("1970-01-01"), Ok(0));
+        assert_eq!(parse_day("2026-11-27"), Ok(1_795_737_600));
+        assert_eq!(
+            crate::domain::format_utc(parse_day("2024-02-29").unwrap()),
+            "2024-02-29 00:00 UTC"
+        );
+        for bad in [
+            "2023-02-29",
+            "2026-13-01",
+            "2026-1-01",
+            "yesterday",
+            "",
+            "2026-11-27T00:00",
+        ] {
+            assert!(parse_day(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -332,12 +332,146 @@ pub struct SourceAddress {
     pub last_seen: i64,
 }
 
+/// What happened. Stored as the dotted name [`AuditAction::as_str`] gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAction {
+    UserCreate,
+    SessionLogin,
+    SessionLoginFailed,
+    SessionLogout,
+    RegionCreate,
+    BucketCreate,
+    BucketRename,
+    BucketRotateMasterKey,
+    CredentialCreate,
+    CredentialRevoke,
+    CredentialReveal,
+    CredentialRevealRefused,
+    CredentialDelete,
+    /// Many denied requests from one key within one write of the S3 endpoint's activity.
+    CredentialDeniedBurst,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::UserCreate => "user.create",
+            AuditAction::SessionLogin => "session.login",
+            AuditAction::SessionLoginFailed => "session.login_failed",
+            AuditAction::SessionLogout => "session.logout",
+            AuditAction::RegionCreate => "region.create",
+            AuditAction::BucketCreate => "bucket.create",
+            AuditAction::BucketRename => "bucket.rename",
+            AuditAction::BucketRotateMasterKey => "bucket.rotate_master_key",
+            AuditAction::CredentialCreate => "credential.create",
+            AuditAction::CredentialRevoke => "credential.revoke",
+            AuditAction::CredentialReveal => "credential.reveal",
+            AuditAction::CredentialRevealRefused => "credential.reveal_refused",
+            AuditAction::CredentialDelete => "credential.delete",
+            AuditAction::CredentialDeniedBurst => "credential.denied_burst",
+        }
+    }
+
+    pub const ALL: [AuditAction; 14] = [
+        AuditAction::SessionLogin,
+        AuditAction::SessionLoginFailed,
+        AuditAction::SessionLogout,
+        AuditAction::CredentialCreate,
+        AuditAction::CredentialReveal,
+        AuditAction::CredentialRevealRefused,
+        AuditAction::CredentialRevoke,
+        AuditAction::CredentialDelete,
+        AuditAction::CredentialDeniedBurst,
+        AuditAction::BucketCreate,
+        AuditAction::BucketRename,
+        AuditAction::BucketRotateMasterKey,
+        AuditAction::UserCreate,
+        AuditAction::RegionCreate,
+    ];
+
+    pub fn parse(name: &str) -> Option<AuditAction> {
+        AuditAction::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
+    /// In words, for the audit log page.
+    pub fn label(self) -> &'static str {
+        match self {
+            AuditAction::UserCreate => "Account created",
+            AuditAction::SessionLogin => "Signed in",
+            AuditAction::SessionLoginFailed => "Failed sign-in",
+            AuditAction::SessionLogout => "Signed out",
+            AuditAction::RegionCreate => "Region added",
+            AuditAction::BucketCreate => "Bucket created",
+            AuditAction::BucketRename => "Bucket renamed",
+            AuditAction::BucketRotateMasterKey => "Master key rotated",
+            AuditAction::CredentialCreate => "Credential created",
+            AuditAction::CredentialRevoke => "Credential revoked",
+            AuditAction::CredentialReveal => "Secret revealed",
+            AuditAction::CredentialRevealRefused => "Secret reveal refused (wrong password)",
+            AuditAction::CredentialDelete => "Credential deleted",
+            AuditAction::CredentialDeniedBurst => "Burst of denied S3 requests",
+        }
+    }
+}
+
+/// One audit log entry as the audit page and the CSV export show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEventView {
+    pub id: i64,
+    pub at: i64,
+    /// The acting person's email; `None` for the operator's command line or a sign-in
+    /// that matched no account.
+    pub actor: Option<String>,
+    /// The dotted action name (`credential.revoke`).
+    pub action: String,
+    pub target: String,
+    pub client_addr: Option<String>,
+    /// A JSON object of details (never a secret).
+    pub details: String,
+}
+
+impl AuditEventView {
+    /// The action in words (the stored name if this version does not know it).
+    pub fn action_label(&self) -> String {
+        AuditAction::parse(&self.action).map_or_else(|| self.action.clone(), |a| a.label().to_string())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEventView>,
+    pub total: u64,
+    pub page: u64,
+    pub page_size: u64,
+}
+
 /// `2026-11-26 05:21 UTC` from Unix seconds; the same text on the server and in the
 /// browser, so hydration never disagrees.
 pub fn format_utc(unix_secs: i64) -> String {
+    let (year, month, day, secs_of_day) = civil(unix_secs);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60
+    )
+}
+
+/// `2026-11-26T05:21:09Z`: to the second, for exports.
+pub fn format_iso8601(unix_secs: i64) -> String {
+    let (year, month, day, secs_of_day) = civil(unix_secs);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs_of_day / 3600,
+        secs_of_day % 3600 / 60,
+        secs_of_day % 60
+    )
+}
+
+/// Year, month, day and second of the day of a Unix time (Howard Hinnant's
+/// civil-from-days algorithm).
+fn civil(unix_secs: i64) -> (i64, i64, i64, i64) {
     let days = unix_secs.div_euclid(86_400);
     let secs_of_day = unix_secs.rem_euclid(86_400);
-    // Howard Hinnant's civil-from-days algorithm.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -347,11 +481,7 @@ pub fn format_utc(unix_secs: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        secs_of_day / 3600,
-        secs_of_day % 3600 / 60
-    )
+    (year, month, day, secs_of_day)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Server functions, grouped by what they touch. Each one is thin: find who asks, call a
 //! service, map the error. Stable endpoints under `/api/`.
 
+pub mod audit;
 pub mod auth;
 pub mod buckets;
 pub mod credentials;

@@ -1,5 +1,6 @@
 //! The panel's pages.
 
+pub mod audit;
 pub mod buckets;
 pub mod credential_drawer;
 pub mod credential_form;

@@ -45,6 +45,7 @@ fn PanelFrame(user: SignedInUser) -> impl IntoView {
                     <ul>
                         <li><A href="/" exact=true>"Credentials"</A></li>
                         <li><A href="/buckets">"Buckets"</A></li>
+                        <li><A href="/audit">"Audit log"</A></li>
                     </ul>
                 </nav>
                 <main class="content">

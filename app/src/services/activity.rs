@@ -3,6 +3,7 @@
 //! action, with the last denied requests and the source addresses; kept
 //! [`ACTIVITY_DAYS`] days. The drawer reads it back with [`of_key`].
 
+use super::audit::{self, Actor, AuditAction, AuditTarget};
 use super::entities::{credential, key_activity, key_denial, key_source};
 use crate::domain::{ACTIVITY_DAYS, ActionActivity, DENIALS_SHOWN, DeniedRequest, KeyActivity, LastUse, SourceAddress};
 use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait as _, OnConflict};
@@ -19,6 +20,9 @@ pub const NO_ACTION: &str = "-";
 /// counters go on counting, the details of the oldest are dropped.
 const DENIALS_PER_KEY_IN_BATCH: usize = DENIALS_SHOWN as usize;
 const HOUR: i64 = 3600;
+/// This many denied requests of one key in one write (a few seconds) go to the audit log
+/// as a burst: a misconfigured client, or someone probing with a leaked key.
+pub const DENIED_BURST: i64 = 10;
 
 /// One request as the S3 endpoint saw it.
 #[derive(Clone, Copy, Debug)]
@@ -174,6 +178,29 @@ pub async fn write(db: &DatabaseConnection, batch: &Batch, now: i64) -> Result<(
             .filter(credential::Column::Id.eq(id))
             .exec(&txn)
             .await?;
+        if n >= DENIED_BURST
+            && let Some(key) = credential::Entity::find_by_id(id).one(&txn).await?
+        {
+            let from = batch
+                .denials
+                .iter()
+                .rev()
+                .find(|d| d.credential_id == id)
+                .and_then(|d| d.client_addr);
+            let actor = Actor {
+                user_id: None,
+                client_addr: from.map(|a| a.to_string()),
+            };
+            audit::record(
+                &txn,
+                &actor,
+                AuditAction::CredentialDeniedBurst,
+                AuditTarget::Credential(&key.access_key_id),
+                serde_json::json!({ "denied": n }),
+            )
+            .await
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+        }
     }
     let existing = |column: key_activity::Column| Expr::col((key_activity::Entity, column));
     let excluded = |column: key_activity::Column| Expr::col((Alias::new("excluded"), column));
