@@ -333,6 +333,56 @@ def test_rclone_with_a_scoped_key(stook, tmp_path):
     assert outside.returncode != 0
 
 
+def test_generated_setups_work_as_they_are(stook, tmp_path):
+    """The set-ups the drawer (and `stook credential setup`) hands out, used unchanged: the
+    operations the key allows work, one it does not is refused."""
+    access_key_id, _ = stook.key("read-write", path="setup/")
+    name = stook.credential(access_key_id)["name"]
+    profile = f"stook-{name}"
+    setup = lambda client: stook.cli("credential", "setup", access_key_id, "--client", client)["text"]
+    source = tmp_path / "note.txt"
+    source.write_text("set up")
+    # The Cyberduck bookmark names the key but never holds the secret.
+    bookmark = setup("cyberduck")
+    assert f"<string>{access_key_id}</string>" in bookmark
+    assert not any(secret in bookmark for secret in stook.secrets)
+
+    # AWS CLI: the config and credentials files as given.
+    config, credentials = setup("aws").split("# ~/.aws/credentials\n")
+    (tmp_path / "aws-config").write_text(config)
+    (tmp_path / "aws-credentials").write_text(credentials)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_CA_BUNDLE"}
+    env.update(AWS_CONFIG_FILE=str(tmp_path / "aws-config"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws-credentials"))
+    aws = [shutil.which("aws") or "aws", "--profile", profile, "s3"]
+    done = subprocess.run([*aws, "cp", str(source), "s3://test-photos/setup/aws.txt"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([*aws, "ls", "s3://test-photos/setup/"], env=env, capture_output=True, text=True)
+    assert "aws.txt" in listed.stdout, listed.stderr
+    refused = subprocess.run([*aws, "cp", str(source), "s3://test-photos/elsewhere.txt"], env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "AccessDenied" in refused.stderr
+
+    # rclone: the remote and its alias rooted at the key's folder.
+    (tmp_path / "rclone.conf").write_text(setup("rclone"))
+    env = {k: v for k, v in os.environ.items() if k != "AWS_CA_BUNDLE"}
+    rclone = ["rclone", "--config", str(tmp_path / "rclone.conf"), "--retries", "1", "--low-level-retries", "1"]
+    done = subprocess.run([*rclone, "copyto", str(source), f"{profile}-root:rclone.txt"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([*rclone, "lsf", f"{profile}-root:"], env=env, capture_output=True, text=True)
+    assert sorted(listed.stdout.split()) == ["aws.txt", "rclone.txt"], listed.stderr
+    refused = subprocess.run([*rclone, "copyto", str(source), f"{profile}:test-photos/elsewhere.txt"], env=env, capture_output=True, text=True)
+    assert refused.returncode != 0
+
+    # s3cmd: the .s3cfg as given.
+    (tmp_path / "s3cfg").write_text(setup("s3cmd"))
+    s3cmd = [shutil.which("s3cmd") or "s3cmd", "-c", str(tmp_path / "s3cfg")]
+    done = subprocess.run([*s3cmd, "put", str(source), "s3://test-photos/setup/s3cmd.txt"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    listed = subprocess.run([*s3cmd, "ls", "s3://test-photos/setup/"], capture_output=True, text=True)
+    assert "s3cmd.txt" in listed.stdout, listed.stderr
+    refused = subprocess.run([*s3cmd, "put", str(source), "s3://test-photos/elsewhere.txt"], capture_output=True, text=True)
+    assert refused.returncode != 0 and "AccessDenied" in (refused.stderr + refused.stdout)
+
+
 def signed_streaming_put(stook, key, bucket, object_key, data, chunk_size=64 * 1024):
     """A STREAMING-AWS4-HMAC-SHA256-PAYLOAD (aws-chunked) upload, signed chunk by chunk.
     boto3 and the AWS CLI only stream over HTTPS, so the protocol is spelled out here."""

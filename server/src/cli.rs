@@ -294,6 +294,25 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
             let credential = credentials::revoke_credential(cx.db, &operator, &access_key_id).await?;
             cx.output(&credential, |c| format!("Revoked {}.", c.access_key_id))
         }
+        CredentialCommand::Setup { access_key_id, client } => {
+            use app::client_setups;
+            let (access, secret) = credentials::setup_material(cx.db, cx.secrets, &access_key_id).await?;
+            let text = match client.as_str() {
+                "aws" => client_setups::aws_cli(&access, &secret).text,
+                "rclone" => client_setups::rclone(&access, &secret).text,
+                "s3cmd" => client_setups::s3cmd(&access, &secret).text,
+                "boto3" => client_setups::boto3(&access, &secret).text,
+                "restic" => client_setups::restic(&access, &secret).text,
+                _ => client_setups::cyberduck_bookmark(&access),
+            };
+            #[derive(Serialize)]
+            struct Setup {
+                client: String,
+                text: String,
+            }
+            // The text as it is (it ends in a newline): ready to redirect into a file.
+            cx.output(&Setup { client, text }, |s| s.text.trim_end().to_string())
+        }
     }
 }
 
@@ -407,6 +426,15 @@ pub enum CredentialCommand {
     },
     /// Revoke a key by its access key id: it stops working at once
     Revoke { access_key_id: String },
+    /// Print a ready-to-use client configuration for a key (with its secret, except the
+    /// Cyberduck bookmark)
+    Setup {
+        access_key_id: String,
+        /// The client: aws (~/.aws/config and credentials), rclone, s3cmd, boto3, restic,
+        /// or cyberduck (a .duck bookmark)
+        #[arg(long, value_parser = ["aws", "rclone", "s3cmd", "boto3", "restic", "cyberduck"])]
+        client: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -288,6 +288,42 @@ pub async fn credential_detail(
     })
 }
 
+/// Where a key works and its secret, for the operator's `stook credential setup`: the
+/// command line is the server's own, so it may open secrets (as it shows new ones).
+pub async fn setup_material(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    access_key_id: &str,
+) -> Result<(crate::client_setups::KeyAccess, String), AppError> {
+    let detail = credential_detail(db, &Caller::Operator, access_key_id).await?;
+    let row = visible_key(db, &Caller::Operator, access_key_id).await?;
+    if row.status != KeyStatus::Active {
+        return Err(AppError::invalid(
+            "access_key_id",
+            format!(
+                "The access key {} is revoked: a set-up for it would not work.",
+                row.access_key_id
+            ),
+        ));
+    }
+    let secret = secrets.open(&row.access_key_id, &row.secret_ciphertext).map_err(|e| {
+        tracing::error!(access_key_id = %row.access_key_id, error = %e, "stored secret does not open");
+        AppError::Internal
+    })?;
+    let c = detail.credential;
+    Ok((
+        crate::client_setups::KeyAccess {
+            endpoint_url: detail.endpoint_url,
+            region: c.region,
+            bucket: c.bucket,
+            path: c.path,
+            name: c.name,
+            access_key_id: c.access_key_id,
+        },
+        secret,
+    ))
+}
+
 /// "What can this key do?": `what` (an S3 operation or a catalog action) on `name` (an
 /// object key or a listing prefix), decided by the evaluator the S3 endpoint uses.
 pub async fn simulate(
