@@ -31,6 +31,6 @@ cargo leptos build --release
 log "browser tests (Chromium)"
 (cd end2end && npx playwright test)
 
-log "S3 endpoint with real clients (boto3, AWS CLI, rclone)"
+log "S3 endpoint with real clients (boto3, AWS CLI, s3cmd, rclone)"
 (cd end2end/s3 && PATH="$PWD/../../target/s3-clients-venv/bin:$PATH" pytest -q)
 log "all tests passed"

@@ -84,7 +84,7 @@ ensure_test_tools() {
   # boto3, the AWS CLI and pytest, pinned, in a venv of their own.
   local venv=target/s3-clients-venv
   if [ ! -x "$venv/bin/pytest" ] || [ end2end/s3/requirements.txt -nt "$venv/.installed" ]; then
-    log "installing the S3 client test packages (boto3, awscli, pytest)"
+    log "installing the S3 client test packages (boto3, awscli, s3cmd, pytest)"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r end2end/s3/requirements.txt
     touch "$venv/.installed"

@@ -1,4 +1,4 @@
-"""The S3 endpoint with real clients: boto3 and the AWS CLI (PyPI) and rclone (Debian)."""
+"""The S3 endpoint with real clients: boto3, the AWS CLI and s3cmd (PyPI) and rclone (Debian)."""
 
 import hashlib
 import hmac
