@@ -98,6 +98,8 @@ pub fn KeySimulator(
                     type="text"
                     name=SIMULATE_NAME_PARAM
                     placeholder="photos/2024/beach.jpg"
+                    // The attribute for the server-rendered page, the property once live.
+                    value=name.get_untracked()
                     prop:value=name
                     on:input=move |ev| name.set(event_target_value(&ev))
                 />
