@@ -2,6 +2,7 @@
 //! their own events, admins everyone's. The filters are a plain GET form, so the page
 //! and its CSV export (`/api/audit.csv`, the same filters) work without JavaScript.
 
+use super::Pager;
 use super::list_query::percent_encode;
 use crate::domain::{AuditAction, AuditPage, SignedInUser, format_utc};
 use crate::functions::audit::audit_events;
@@ -157,11 +158,7 @@ fn AuditTable(found: AuditPage, fields: [String; 5]) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        <nav class="pager" aria-label="Pages">
-            <span class="muted">{format!("{first}–{last} of {}", found.total)}</span>
-            {prev.map(|href| view! { <a href=href class="btn btn-small" rel="prev">"Previous"</a> })}
-            {next.map(|href| view! { <a href=href class="btn btn-small" rel="next">"Next"</a> })}
-        </nav>
+        <Pager first last total=found.total prev next />
     }
     .into_any()
 }

@@ -2,6 +2,7 @@
 //! detail drawer. Which of them shows is in the URL (`?new`, `?key=…`), so links, the
 //! back button and plain HTML forms (no JavaScript) all work.
 
+use super::Pager;
 use super::credential_drawer::CredentialDrawer;
 use super::credential_form::CreateCredentialForm;
 pub use super::list_query::ListState;
@@ -320,11 +321,7 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                 </tbody>
             </table>
         </div>
-        <nav class="pager" aria-label="Pages">
-            <span class="muted">{format!("{first}–{last} of {}", page.total)}</span>
-            {prev.map(|href| view! { <a href=href class="btn btn-small" rel="prev">"Previous"</a> })}
-            {next.map(|href| view! { <a href=href class="btn btn-small" rel="next">"Next"</a> })}
-        </nav>
+        <Pager first last total=page.total prev next />
     }
     .into_any()
 }

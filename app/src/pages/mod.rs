@@ -43,6 +43,18 @@ pub fn query_error() -> impl Fn() -> Option<String> + Copy {
     }
 }
 
+/// "1–50 of 120" and links to the pages before and after.
+#[component]
+pub fn Pager(first: u64, last: u64, total: u64, prev: Option<String>, next: Option<String>) -> impl IntoView {
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="muted">{format!("{first}–{last} of {total}")}</span>
+            {prev.map(|href| view! { <a href=href class="btn btn-small" rel="prev">"Previous"</a> })}
+            {next.map(|href| view! { <a href=href class="btn btn-small" rel="next">"Next"</a> })}
+        </nav>
+    }
+}
+
 /// An alert box for an error message, if there is one.
 #[component]
 pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
