@@ -95,7 +95,10 @@ pub fn aws_cli(access: &KeyAccess, secret_key: &str) -> Setup {
             id = access.access_key_id,
             secret = secret_key,
         ),
-        try_it: format!("aws --profile {profile} s3 ls s3://{}", access.bucket_and_path()),
+        try_it: format!(
+            "aws --profile {profile} s3 ls {}",
+            shell_word(&format!("s3://{}", access.bucket_and_path()))
+        ),
     }
 }
 
@@ -135,7 +138,7 @@ pub fn s3cmd(access: &KeyAccess, secret_key: &str) -> Setup {
             region = access.region,
             https = if access.uses_https() { "True" } else { "False" },
         ),
-        try_it: format!("s3cmd ls s3://{}", access.bucket_and_path()),
+        try_it: format!("s3cmd ls {}", shell_word(&format!("s3://{}", access.bucket_and_path()))),
     }
 }
 
@@ -161,12 +164,11 @@ pub fn restic(access: &KeyAccess, secret_key: &str) -> Setup {
         client: "restic",
         place: "a shell (or an env file)",
         text: format!(
-            "export AWS_ACCESS_KEY_ID={id}\nexport AWS_SECRET_ACCESS_KEY={secret}\nexport AWS_DEFAULT_REGION={region}\nexport RESTIC_REPOSITORY=s3:{endpoint}/{place}restic\n",
-            id = access.access_key_id,
-            secret = secret_key,
-            region = access.region,
-            endpoint = access.endpoint(),
-            place = access.bucket_and_path(),
+            "export AWS_ACCESS_KEY_ID={id}\nexport AWS_SECRET_ACCESS_KEY={secret}\nexport AWS_DEFAULT_REGION={region}\nexport RESTIC_REPOSITORY={repository}\n",
+            id = shell_word(&access.access_key_id),
+            secret = shell_word(secret_key),
+            region = shell_word(&access.region),
+            repository = shell_word(&format!("s3:{}/{}restic", access.endpoint(), access.bucket_and_path())),
         ),
         try_it: "restic init".to_string(),
     }
@@ -213,6 +215,19 @@ pub fn cyberduck_bookmark(access: &KeyAccess) -> String {
 /// The bookmark's file name: the profile name and `.duck`.
 pub fn cyberduck_file_name(access: &KeyAccess) -> String {
     format!("{}.duck", access.profile())
+}
+
+/// A word a POSIX shell reads back as `text`: as it is when plain, else in single quotes.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 fn xml_text(text: &str) -> String {
@@ -352,5 +367,27 @@ mod tests {
             assert!(setup.text.contains("AKIAEXAMPLE000000001"), "{}", setup.client);
             assert!(setup.text.contains(SECRET), "{}", setup.client);
         }
+    }
+
+    #[test]
+    fn shell_lines_survive_odd_paths() {
+        assert_eq!(shell_word("s3://media/photos/"), "s3://media/photos/");
+        assert_eq!(shell_word("s3://media/we ird/"), "'s3://media/we ird/'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        let key = scope(Some("we ird/ünï/"));
+        let setup = restic(&access(&key, "https://s3.example.com", None), SECRET);
+        assert!(
+            setup
+                .text
+                .contains("export RESTIC_REPOSITORY='s3:https://s3.example.com/media/we ird/ünï/restic'\n"),
+            "{}",
+            setup.text
+        );
+        // The secret has a slash and a plus: both plain in a shell word.
+        assert!(setup.text.contains(&format!("export AWS_SECRET_ACCESS_KEY={SECRET}\n")));
+        assert_eq!(
+            aws_cli(&access(&key, "https://s3.example.com", None), SECRET).try_it,
+            "aws --profile stook-media s3 ls 's3://media/we ird/ünï/'"
+        );
     }
 }

@@ -104,6 +104,23 @@ fn named_in_catalog(name: &str) -> &'static crate::catalog::Action {
     ACTIONS.iter().find(|a| a.name == name).unwrap_or(named("s3:GetObject"))
 }
 
+/// A name as IAM reads it literally: `*`, `?` and `$` are wildcards or variables there,
+/// so they are written as the policy variables `${*}`, `${?}` and `${$}`.
+fn iam_literal(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '*' | '?' | '$' => {
+                out.push_str("${");
+                out.push(c);
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Bucket actions whose request carries a `prefix` that a path limits.
 const LISTINGS: [&str; 3] = [
     "s3:ListBucket",
@@ -116,7 +133,8 @@ const LISTINGS: [&str; 3] = [
 /// an `s3:prefix` condition when the key is limited to a path.
 pub fn iam_policy(scope: &KeyScope) -> Value {
     let bucket_arn = format!("arn:aws:s3:::{}", scope.bucket);
-    let objects_arn = format!("{bucket_arn}/{}*", scope.path.as_deref().unwrap_or(""));
+    let path = iam_literal(scope.path.as_deref().unwrap_or(""));
+    let objects_arn = format!("{bucket_arn}/{path}*");
     let names: Vec<&'static str> = match &scope.grant {
         Grant::Master => {
             return json!({
@@ -146,7 +164,6 @@ pub fn iam_policy(scope: &KeyScope) -> Value {
     };
     let mut statements = Vec::new();
     if !listings.is_empty() {
-        let path = scope.path.as_deref().unwrap_or("");
         statements.push(json!({
             "Sid": "ListInsidePath",
             "Effect": "Allow",
@@ -225,6 +242,18 @@ mod tests {
             ..scope(None, "all")
         };
         assert!(summary(&master, "eu-west-1").starts_with("The bucket's master key"));
+    }
+
+    #[test]
+    fn iam_policies_read_a_path_literally() {
+        let odd = scope(Some("team*/?/$x/"), "s3:GetObject s3:ListBucket");
+        let policy = iam_policy(&odd);
+        let text = policy.to_string();
+        assert!(text.contains(r#""arn:aws:s3:::media/team${*}/${?}/${$}x/*""#), "{text}");
+        assert_eq!(
+            policy["Statement"][0]["Condition"]["StringLike"]["s3:prefix"],
+            json!(["team${*}/${?}/${$}x/", "team${*}/${?}/${$}x/*"])
+        );
     }
 
     #[test]

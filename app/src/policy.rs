@@ -505,6 +505,20 @@ impl Operation {
     }
 }
 
+impl Simulation {
+    /// The same question for a key the S3 endpoint refuses outright (revoked, expired).
+    pub fn refused(self, refusal: Option<&str>) -> Simulation {
+        match refusal {
+            Some(reason) => Simulation {
+                allowed: false,
+                reason: Some(reason.to_string()),
+                ..self
+            },
+            None => self,
+        }
+    }
+}
+
 /// Decides `what` (an operation name like `GetObject`, or an action like
 /// `s3:GetObjectVersion`) on `name` (an object key, or a listing's prefix) in the key's
 /// own bucket, as the S3 endpoint would.

@@ -59,7 +59,7 @@ test('a key made in the panel works on the S3 endpoint, and its use shows in the
   // The drawer's activity: what the endpoint saw, per action, with the denial's reason.
   const drawer = page.getByRole('dialog', { name: 'Gallery reader' });
   const activity = drawer.getByTestId('activity');
-  await expect(activity.getByTestId('activity-last-use')).toContainText('for GetObject from 127.0.0.1');
+  await expect(activity.getByTestId('activity-last-use')).toContainText('GetObject from 127.0.0.1');
   await expect(activity.getByTestId('activity-by-action').getByRole('row').filter({ hasText: 's3:GetObject' })).toContainText(
     '2 (1 denied)',
   );

@@ -73,6 +73,11 @@ pub async fn run(
             .await
             .map_err(|e| format!("could not load demo data: {e}"))?
         {
+            // Like the admin's: a password the operator chose is not echoed.
+            Some(loaded) if options.demo_password.is_some() => println!(
+                "Loaded demo data: sign in as {} with the password from STOOK_DEMO_PASSWORD.",
+                loaded.email
+            ),
             Some(loaded) => println!(
                 "Loaded demo data: sign in as {} with password (shown once): {}",
                 loaded.email, loaded.password

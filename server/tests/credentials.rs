@@ -756,6 +756,20 @@ async fn the_simulator_answers_from_the_stored_key(db: DatabaseConnection) {
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert_eq!(reply.json()["field"], "operation");
+    // A revoked key is refused outright, whatever its scope would allow.
+    ann.call("credentials/revoke", &[("access_key_id", &keys[1].0)]).await;
+    let reply = ann
+        .call(
+            "credentials/simulate",
+            &[
+                ("access_key_id", &keys[1].0),
+                ("operation", "GetObject"),
+                ("key", "photos/a"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.json()["allowed"], false);
+    assert_eq!(reply.json()["reason"], "this key has been revoked");
 }
 
 /// The audit log: a customer sees their own events (and an admin's change to their key),
@@ -842,6 +856,18 @@ async fn the_audit_log_shows_each_person_their_own(db: DatabaseConnection) {
         .call("audit", &[("from", "2026-11-27"), ("to", "2026-11-01")])
         .await;
     assert_eq!(reply.json()["field"], "to");
+    // A customer cannot tell an unknown email from a known one with no event in view.
+    for someone in ["nobody@example.com", "bob@example.com"] {
+        let reply = ann.call("audit", &[("actor", someone)]).await;
+        assert_eq!(reply.status, StatusCode::OK, "{someone}: {}", reply.body);
+        assert_eq!(reply.json()["total"], 0, "{someone}");
+    }
+    let lower = only(
+        root.call("audit", &[("credential", &bob_key.to_lowercase())])
+            .await
+            .json(),
+    );
+    assert_eq!(lower, [format!("credential.create credential:{bob_key}")]);
 
     // The export: the same events as CSV, with the same filters; never the secret.
     let csv = ann.get("/api/audit.csv").await;

@@ -250,6 +250,19 @@ pub struct CredentialView {
     pub denied_requests: i64,
 }
 
+impl CredentialView {
+    /// Why the S3 endpoint refuses this key outright, if it does.
+    pub fn refusal(&self, now: i64) -> Option<&'static str> {
+        if self.status == KeyStatus::Revoked {
+            Some("this key has been revoked")
+        } else if self.expires_at.is_some_and(|t| t <= now) {
+            Some("this key has expired")
+        } else {
+            None
+        }
+    }
+}
+
 /// Rows per page of the credentials list.
 pub const PAGE_SIZE: u64 = 50;
 
@@ -281,6 +294,8 @@ pub struct CredentialDetail {
     pub can_reveal: bool,
     /// What the key did at the S3 endpoint.
     pub activity: KeyActivity,
+    /// The server's time when it read the key, Unix seconds.
+    pub now: i64,
 }
 
 /// What a key did, as the S3 endpoint recorded it (written every few seconds, kept
@@ -431,6 +446,16 @@ pub struct AuditEventView {
 }
 
 impl AuditEventView {
+    /// Who acted, in words: an email, the operator's command line, or no one known (a
+    /// sign-in to an unknown email, the S3 endpoint's burst report).
+    pub fn actor_shown(&self) -> String {
+        match (&self.actor, self.client_addr.as_deref()) {
+            (Some(email), _) => email.clone(),
+            (None, Some("cli")) => "operator (CLI)".into(),
+            (None, _) => "—".into(),
+        }
+    }
+
     /// The action in words (the stored name if this version does not know it).
     pub fn action_label(&self) -> String {
         AuditAction::parse(&self.action).map_or_else(|| self.action.clone(), |a| a.label().to_string())

@@ -147,11 +147,11 @@ fn AuditTable(found: AuditPage, fields: [String; 5]) -> impl IntoView {
                         let label = e.action_label();
                         view! {
                             <tr>
-                                <td class="date">{format_utc(e.at)}</td>
-                                <td>{e.actor.clone().unwrap_or_else(|| if e.client_addr.as_deref() == Some("cli") { "operator (CLI)".into() } else { "—".into() })}</td>
-                                <td>{label} <span class="muted action-name">{format!(" {}", e.action)}</span></td>
-                                <td><code>{e.target.clone()}</code></td>
-                                <td>{e.client_addr.clone().unwrap_or_default()}</td>
+                                <td class="when" data-label="When">{format_utc(e.at)}</td>
+                                <td data-label="Who">{e.actor_shown()}</td>
+                                <td data-label="What">{label} <span class="muted action-name">{format!(" {}", e.action)}</span></td>
+                                <td data-label="On"><code>{e.target.clone()}</code></td>
+                                <td data-label="From">{e.client_addr.clone().unwrap_or_default()}</td>
                             </tr>
                         }
                     }).collect_view()}

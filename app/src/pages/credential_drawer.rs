@@ -154,7 +154,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             })}
         </section>
         <KeyActivityView activity=detail.activity.clone() />
-        <KeyInsight credential=c.clone() list_state=list_state.clone() asked />
+        <KeyInsight credential=c.clone() list_state=list_state.clone() asked now=detail.now />
         <section class="drawer-section" aria-labelledby="actions-title">
             <h3 id="actions-title">"Actions"</h3>
             {by_category.into_iter().map(|(cat, names)| view! {

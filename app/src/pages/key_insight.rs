@@ -17,9 +17,22 @@ pub const SIMULATE_NAME_PARAM: &str = "sim_key";
 
 /// The summary, the simulator and the IAM policy of one credential.
 #[component]
-pub fn KeyInsight(credential: CredentialView, list_state: ListState, asked: Option<(String, String)>) -> impl IntoView {
+pub fn KeyInsight(
+    credential: CredentialView,
+    list_state: ListState,
+    asked: Option<(String, String)>,
+    /// The server's time when it read the key (for expiry).
+    now: i64,
+) -> impl IntoView {
     let scope = KeyScope::of_view(&credential);
-    let summary = explain::summary(&scope, &credential.region);
+    let refusal = credential.refusal(now).map(str::to_string);
+    let summary = match &refusal {
+        Some(reason) => format!(
+            "The S3 endpoint refuses every request with this key: {reason}. While it worked: {}",
+            explain::summary(&scope, &credential.region)
+        ),
+        None => explain::summary(&scope, &credential.region),
+    };
     let policy = serde_json::to_string_pretty(&explain::iam_policy(&scope)).unwrap_or_default();
     let (what, name) = asked.unwrap_or_else(|| ("GetObject".into(), credential.path.clone().unwrap_or_default()));
     let mut keep = list_state.params();
@@ -36,6 +49,7 @@ pub fn KeyInsight(credential: CredentialView, list_state: ListState, asked: Opti
                 what
                 name
                 keep
+                refusal
             />
         </section>
         <section class="drawer-section" aria-labelledby="iam-title">
@@ -59,12 +73,16 @@ pub fn KeySimulator(
     name: String,
     /// The address parameters a plain (no JavaScript) check keeps: the list and the key.
     keep: Vec<(String, String)>,
+    /// Why the endpoint refuses this key outright (revoked, expired), if it does.
+    refusal: Option<String>,
 ) -> impl IntoView {
     let kind = if master { KeyKind::Master } else { KeyKind::Scoped };
     let scope = StoredValue::new(KeyScope::from_stored(kind, bucket, path, &actions.join(" ")));
     let what = RwSignal::new(what);
     let name = RwSignal::new(name);
-    let answer = Memo::new(move |_| scope.with_value(|scope| simulate(scope, &what.get(), &name.get())));
+    let answer = Memo::new(move |_| {
+        scope.with_value(|scope| simulate(scope, &what.get(), &name.get()).map(|s| s.refused(refusal.as_deref())))
+    });
     let chosen = what.get_untracked();
     let option = move |value: &'static str| {
         view! { <option value=value selected=chosen == value>{value}</option> }
@@ -197,7 +215,7 @@ pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
             {match last_use {
                 Some(last) => view! {
                     <p data-testid="activity-last-use">
-                        {format!("Last used {} for {} from {}.", format_utc(last.at), last.operation, last.client_addr)}
+                        {format!("Latest request (allowed or denied): {}, {} from {}.", format_utc(last.at), last.operation, last.client_addr)}
                     </p>
                 }.into_any(),
                 None if quiet => view! {
@@ -224,9 +242,9 @@ pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
                                 };
                                 view! {
                                     <tr>
-                                        <td><code>{if a.action == "-" { "(none needed)".to_string() } else { a.action.clone() }}</code></td>
-                                        <td>{cell(a.day_requests, a.day_denied)}</td>
-                                        <td>{cell(a.month_requests, a.month_denied)}</td>
+                                        <td data-label="Action"><code>{if a.action == "-" { "ListBuckets (no action needed)".to_string() } else { a.action.clone() }}</code></td>
+                                        <td data-label="Last 24 hours">{cell(a.day_requests, a.day_denied)}</td>
+                                        <td data-label="Last 30 days">{cell(a.month_requests, a.month_denied)}</td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -142,8 +142,9 @@ async fn visible(
     filter: &AuditFilter,
 ) -> Result<Select<audit_event::Entity>, AppError> {
     let mut query = audit_event::Entity::find();
+    let customer = matches!(caller, Caller::User { user, .. } if !user.is_admin());
     if let Caller::User { user, .. } = caller
-        && !user.is_admin()
+        && customer
     {
         let mut targets = vec![
             AuditTarget::User(user.id).to_string(),
@@ -173,12 +174,19 @@ async fn visible(
         let actor = user::Entity::find()
             .filter(user::Column::Email.eq(email.to_lowercase()))
             .one(db)
-            .await?
-            .ok_or_else(|| AppError::invalid("actor", format!("No one has the email “{email}”.")))?;
-        query = query.filter(audit_event::Column::ActorId.eq(actor.id));
+            .await?;
+        match actor {
+            Some(actor) => query = query.filter(audit_event::Column::ActorId.eq(actor.id)),
+            // A customer learns nothing about who has an account: an unknown email is
+            // simply no match, as a known one with no event in their view is.
+            None if customer => query = query.filter(audit_event::Column::Id.lt(0)),
+            None => return Err(AppError::invalid("actor", format!("No one has the email “{email}”."))),
+        }
     }
     if let Some(id) = filter.credential.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        query = query.filter(audit_event::Column::Target.eq(AuditTarget::Credential(id).to_string()));
+        // Access key ids are upper case; a pasted lower-case one still matches.
+        let id = id.to_uppercase();
+        query = query.filter(audit_event::Column::Target.eq(AuditTarget::Credential(&id).to_string()));
     }
     if let Some(action) = filter.action {
         query = query.filter(audit_event::Column::Action.eq(action.as_str()));
@@ -280,9 +288,10 @@ pub fn csv_line(event: &AuditEventView) -> String {
         }
     };
     let time = crate::domain::format_iso8601(event.at);
+    let actor = event.actor_shown();
     let fields = [
         time.as_str(),
-        event.actor.as_deref().unwrap_or(""),
+        actor.as_str(),
         event.action.as_str(),
         event.target.as_str(),
         event.client_addr.as_deref().unwrap_or(""),
@@ -321,7 +330,7 @@ mod tests {
         };
         assert_eq!(
             csv_line(&formula),
-            "1970-01-01T00:00:00Z,,credential.create,'=cmd,,{}\n"
+            "1970-01-01T00:00:00Z,—,credential.create,'=cmd,,{}\n"
         );
     }
 }

@@ -285,6 +285,7 @@ pub async fn credential_detail(
         endpoint_url,
         can_reveal,
         activity,
+        now: now(),
     })
 }
 
@@ -334,12 +335,15 @@ pub async fn simulate(
     name: &str,
 ) -> Result<Simulation, AppError> {
     let row = visible_key(db, caller, access_key_id).await?;
+    let view = views(db, vec![row.clone()]).await?.remove(0);
     let bucket = bucket::Entity::find_by_id(row.bucket_id)
         .one(db)
         .await?
         .ok_or(AppError::Internal)?;
     let scope = KeyScope::from_stored(row.kind, bucket.name, row.path, &row.actions);
-    policy::simulate(&scope, what, name).map_err(|m| AppError::invalid("operation", m))
+    policy::simulate(&scope, what, name)
+        .map(|s| s.refused(view.refusal(now())))
+        .map_err(|m| AppError::invalid("operation", m))
 }
 
 /// Returns a key's secret to its owner after a fresh check of their login password.
