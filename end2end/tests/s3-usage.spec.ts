@@ -1,30 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
-import { demo, expect, signIn, test } from './helpers';
-
-const s3Url = process.env.STOOK_E2E_S3_URL!;
-
-/** A GET signed with AWS Signature Version 4 in the Authorization header. */
-async function signedGet(path: string, accessKeyId: string, secret: string): Promise<number> {
-  const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-  const day = now.slice(0, 8);
-  const host = new URL(s3Url).host;
-  const scope = `${day}/us-east-1/s3/aws4_request`;
-  const emptyHash = createHash('sha256').update('').digest('hex');
-  const canonical = ['GET', path, '', `host:${host}`, `x-amz-content-sha256:${emptyHash}`, `x-amz-date:${now}`, '',
-    'host;x-amz-content-sha256;x-amz-date', emptyHash].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', now, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  const mac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
-  const signingKey = mac(mac(mac(mac(`AWS4${secret}`, day), 'us-east-1'), 's3'), 'aws4_request');
-  const signature = createHmac('sha256', signingKey).update(toSign).digest('hex');
-  const response = await fetch(`${s3Url}${path}`, {
-    headers: {
-      'x-amz-date': now,
-      'x-amz-content-sha256': emptyHash,
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${signature}`,
-    },
-  });
-  return response.status;
-}
+import { demo, expect, signIn, signedGet, test } from './helpers';
 
 test('a key made in the panel works on the S3 endpoint, and its use shows in the drawer', async ({ page, javaScriptEnabled }) => {
   test.skip(!javaScriptEnabled, 'the same story with JavaScript off adds nothing here');

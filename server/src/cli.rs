@@ -294,6 +294,16 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
             let credential = credentials::revoke_credential(cx.db, &operator, &access_key_id).await?;
             cx.output(&credential, |c| format!("Revoked {}.", c.access_key_id))
         }
+        CredentialCommand::Pause { access_key_id } => {
+            let credential = credentials::set_paused(cx.db, &operator, &access_key_id, true).await?;
+            cx.output(&credential, |c| {
+                format!("Paused {}: refused until resumed.", c.access_key_id)
+            })
+        }
+        CredentialCommand::Resume { access_key_id } => {
+            let credential = credentials::set_paused(cx.db, &operator, &access_key_id, false).await?;
+            cx.output(&credential, |c| format!("Resumed {}.", c.access_key_id))
+        }
         CredentialCommand::Setup { access_key_id, client } => {
             use app::client_setups;
             let (access, secret) = credentials::setup_material(cx.db, cx.secrets, &access_key_id).await?;
@@ -426,6 +436,10 @@ pub enum CredentialCommand {
     },
     /// Revoke a key by its access key id: it stops working at once
     Revoke { access_key_id: String },
+    /// Pause a key: refused as inactive until resumed
+    Pause { access_key_id: String },
+    /// Resume a paused key
+    Resume { access_key_id: String },
     /// Print a ready-to-use client configuration for a key (with its secret, except the
     /// Cyberduck bookmark)
     Setup {

@@ -205,6 +205,8 @@ async fn another_customers_keys_are_out_of_reach(db: DatabaseConnection) {
         ("credentials/revoke", None),
         ("credentials/delete", None),
         ("credentials/simulate", Some(("operation", "GetObject"))),
+        ("credentials/pause", None),
+        ("credentials/resume", None),
     ] {
         let mut form = vec![("access_key_id", key_id.as_str())];
         form.extend(extra);

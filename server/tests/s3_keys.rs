@@ -63,6 +63,26 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     assert!(keys.bucket_exists("ann-photos").await.unwrap());
     assert!(!keys.bucket_exists("nobodys-bucket").await.unwrap());
 
+    // Paused: refused as inactive; resumed: works again.
+    credentials::set_paused(&f.state.db, &Caller::Operator, &f.key_id, true)
+        .await
+        .unwrap();
+    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    let refused = keys.authenticated(&f.key_id).await.unwrap_err();
+    assert_eq!(refused.code().as_str(), "InvalidAccessKeyId");
+    assert!(refused.message().unwrap_or_default().contains("inactive"));
+    credentials::set_paused(&f.state.db, &Caller::Operator, &f.key_id, false)
+        .await
+        .unwrap();
+    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    assert!(keys.authenticated(&f.key_id).await.is_ok());
+    // A master key is never paused.
+    assert!(
+        credentials::set_paused(&f.state.db, &Caller::Operator, &f.master_key_id, true)
+            .await
+            .is_err()
+    );
+
     // Revoked elsewhere (here: straight through the services, as the panel and CLI do).
     credentials::revoke_credential(&f.state.db, &Caller::Operator, &f.key_id)
         .await
@@ -71,6 +91,11 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     let refused = keys.authenticated(&f.key_id).await.unwrap_err();
     assert_eq!(refused.code().as_str(), "InvalidAccessKeyId");
     assert!(refused.message().unwrap_or_default().contains("revoked"));
+    // Revoking is final: a revoked key is not resumed.
+    let refused = credentials::set_paused(&f.state.db, &Caller::Operator, &f.key_id, false)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("stays revoked"), "{refused}");
 
     // An expired key is refused too, even while its record is cached.
     let row = credential_row(&f.state.db, &f.master_key_id).await;
@@ -211,7 +236,7 @@ async fn an_unknown_stored_status_grants_nothing(db: DatabaseConnection) {
     let keys = KeyStore::new(f.state.db.clone(), f.state.secrets.clone());
     assert!(keys.authenticated(&f.key_id).await.is_ok());
     credential::Entity::update_many()
-        .col_expr(credential::Column::Status, sea_orm::sea_query::Expr::value("paused"))
+        .col_expr(credential::Column::Status, sea_orm::sea_query::Expr::value("suspended"))
         .filter(credential::Column::AccessKeyId.eq(&f.key_id))
         .exec(&f.state.db)
         .await

@@ -131,6 +131,9 @@ pub enum KeyStatus {
     Active,
     #[cfg_attr(feature = "ssr", sea_orm(string_value = "revoked"))]
     Revoked,
+    /// Inactive for now (AWS IAM's "Inactive"): refused until its owner resumes it.
+    #[cfg_attr(feature = "ssr", sea_orm(string_value = "paused"))]
+    Paused,
 }
 
 impl KeyStatus {
@@ -138,6 +141,7 @@ impl KeyStatus {
         match self {
             KeyStatus::Active => "active",
             KeyStatus::Revoked => "revoked",
+            KeyStatus::Paused => "paused",
         }
     }
 }
@@ -192,16 +196,23 @@ impl ListSort {
 #[serde(rename_all = "snake_case")]
 pub enum StatusFilter {
     Active,
+    Paused,
     Revoked,
     Expired,
 }
 
 impl StatusFilter {
-    pub const ALL: [StatusFilter; 3] = [StatusFilter::Active, StatusFilter::Revoked, StatusFilter::Expired];
+    pub const ALL: [StatusFilter; 4] = [
+        StatusFilter::Active,
+        StatusFilter::Paused,
+        StatusFilter::Revoked,
+        StatusFilter::Expired,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             StatusFilter::Active => "active",
+            StatusFilter::Paused => "paused",
             StatusFilter::Revoked => "revoked",
             StatusFilter::Expired => "expired",
         }
@@ -210,6 +221,7 @@ impl StatusFilter {
     pub fn label(self) -> &'static str {
         match self {
             StatusFilter::Active => "Active",
+            StatusFilter::Paused => "Paused",
             StatusFilter::Revoked => "Revoked",
             StatusFilter::Expired => "Expired",
         }
@@ -223,7 +235,7 @@ impl StatusFilter {
                 .into_iter()
                 .find(|s| s.as_str() == t)
                 .map(Some)
-                .ok_or_else(|| format!("“{t}” is not a status: use active, revoked or expired.")),
+                .ok_or_else(|| format!("“{t}” is not a status: use active, paused, revoked or expired.")),
         }
     }
 }
@@ -255,6 +267,8 @@ impl CredentialView {
     pub fn refusal(&self, now: i64) -> Option<&'static str> {
         if self.status == KeyStatus::Revoked {
             Some("this key has been revoked")
+        } else if self.status == KeyStatus::Paused {
+            Some("this key is paused")
         } else if self.expires_at.is_some_and(|t| t <= now) {
             Some("this key has expired")
         } else {
@@ -363,6 +377,8 @@ pub enum AuditAction {
     CredentialReveal,
     CredentialRevealRefused,
     CredentialDelete,
+    CredentialPause,
+    CredentialResume,
     /// Many denied requests from one key within one write of the S3 endpoint's activity.
     CredentialDeniedBurst,
 }
@@ -383,11 +399,13 @@ impl AuditAction {
             AuditAction::CredentialReveal => "credential.reveal",
             AuditAction::CredentialRevealRefused => "credential.reveal_refused",
             AuditAction::CredentialDelete => "credential.delete",
+            AuditAction::CredentialPause => "credential.pause",
+            AuditAction::CredentialResume => "credential.resume",
             AuditAction::CredentialDeniedBurst => "credential.denied_burst",
         }
     }
 
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::SessionLogin,
         AuditAction::SessionLoginFailed,
         AuditAction::SessionLogout,
@@ -395,6 +413,8 @@ impl AuditAction {
         AuditAction::CredentialReveal,
         AuditAction::CredentialRevealRefused,
         AuditAction::CredentialRevoke,
+        AuditAction::CredentialPause,
+        AuditAction::CredentialResume,
         AuditAction::CredentialDelete,
         AuditAction::CredentialDeniedBurst,
         AuditAction::BucketCreate,
@@ -424,6 +444,8 @@ impl AuditAction {
             AuditAction::CredentialReveal => "Secret revealed",
             AuditAction::CredentialRevealRefused => "Secret reveal refused (wrong password)",
             AuditAction::CredentialDelete => "Credential deleted",
+            AuditAction::CredentialPause => "Credential paused",
+            AuditAction::CredentialResume => "Credential resumed",
             AuditAction::CredentialDeniedBurst => "Burst of denied S3 requests",
         }
     }

@@ -147,6 +147,29 @@ pub async fn revoke_credential(access_key_id: String) -> Result<CredentialView, 
     .await
 }
 
+/// Pauses a key: the S3 endpoint refuses it as inactive until it is resumed.
+#[server(endpoint = "credentials/pause")]
+pub async fn pause_credential(access_key_id: String) -> Result<CredentialView, AppError> {
+    set_paused(access_key_id, true).await
+}
+
+/// Resumes a paused key: it works again at once.
+#[server(endpoint = "credentials/resume")]
+pub async fn resume_credential(access_key_id: String) -> Result<CredentialView, AppError> {
+    set_paused(access_key_id, false).await
+}
+
+#[cfg(feature = "ssr")]
+async fn set_paused(access_key_id: String, paused: bool) -> Result<CredentialView, AppError> {
+    respond(async move {
+        let (state, caller) = caller().await?;
+        let view = credentials::set_paused(&state.db, &caller, &access_key_id, paused).await?;
+        leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
+        Ok(view)
+    })
+    .await
+}
+
 #[server(endpoint = "credentials/delete")]
 pub async fn delete_credential(access_key_id: String) -> Result<(), AppError> {
     respond(async move {

@@ -5,11 +5,13 @@
 use super::key_insight::{CyberduckLink, KeyActivityView, KeyInsight, SIMULATE_NAME_PARAM, SIMULATE_PARAM};
 use super::list_query::ListState;
 use super::secret::{CopyText, SecretReveal};
-use super::{ConfirmStep, Overlay};
+use super::{BusySubmit, ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};
 use crate::client_setups::KeyAccess;
 use crate::domain::{CredentialDetail, KeyKind, KeyStatus, format_utc};
-use crate::functions::credentials::{DeleteCredential, RevokeCredential, get_credential};
+use crate::functions::credentials::{
+    DeleteCredential, PauseCredential, ResumeCredential, RevokeCredential, get_credential,
+};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
@@ -57,7 +59,9 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
     let confirm = move || query.read().get("confirm");
     let c = detail.credential;
     let id = c.access_key_id.clone();
-    let active = c.status == KeyStatus::Active;
+    // Not revoked: it can still be used, paused or resumed, and revoked.
+    let live = c.status != KeyStatus::Revoked;
+    let paused = c.status == KeyStatus::Paused;
     let scoped = c.kind == KeyKind::Scoped;
     let confirm_href = {
         let list_state = list_state.clone();
@@ -104,9 +108,12 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
         <dl class="props">
             <dt>"Status"</dt>
             <dd>
-                <span class=if active { "status status-active" } else { "status status-revoked" }>
-                    {if active { "Active" } else { "Revoked" }}
-                </span>
+                {match c.status {
+                    KeyStatus::Active => view! { <span class="status status-active">"Active"</span> },
+                    KeyStatus::Paused => view! { <span class="status status-paused">"Paused"</span> },
+                    KeyStatus::Revoked => view! { <span class="status status-revoked">"Revoked"</span> },
+                }}
+                {paused.then(|| view! { <span class="muted">" — refused by the S3 endpoint until resumed"</span> })}
                 {c.revoked_at.map(|t| view! { <span class="muted">" since " {format_utc(t)}</span> })}
             </dd>
             <dt>"Bucket"</dt>
@@ -134,7 +141,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             <p class="label">"Secret key"</p>
             {if detail.can_reveal {
                 view! { <SecretReveal access_key_id=id.clone() access=access.clone() /> }.into_any()
-            } else if !active {
+            } else if !live {
                 view! {
                     <p class="muted" data-testid="no-reveal">
                         "A revoked key's secret is not shown: the key no longer works."
@@ -147,7 +154,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     </p>
                 }.into_any()
             }}
-            {active.then(|| view! {
+            {live.then(|| view! {
                 <div class="row">
                     <CyberduckLink access=access.clone() />
                 </div>
@@ -177,7 +184,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     let revoke_href = confirm_href("revoke");
                     let delete_href = confirm_href("delete");
                     match confirm().as_deref() {
-                        Some("revoke") if active => view! {
+                        Some("revoke") if live => view! {
                             <ConfirmStep
                                 id="confirm-revoke".to_string()
                                 message="Revoke this credential? Every application using it loses access at once. It stays in the list as revoked."
@@ -201,7 +208,21 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                         }.into_any(),
                         _ => view! {
                             <div class="row">
-                                {active.then(|| view! { <a href=revoke_href class="btn btn-danger-outline">"Revoke"</a> })}
+                                {live.then(|| {
+                                    // Reversible, so no confirmation step: a plain post.
+                                    let (action, label, busy) = if paused {
+                                        (ResumeCredential::url(), "Resume", "Resuming…")
+                                    } else {
+                                        (PauseCredential::url(), "Pause", "Pausing…")
+                                    };
+                                    view! {
+                                        <form method="post" action=action>
+                                            <input type="hidden" name="access_key_id" value=id.clone() />
+                                            <BusySubmit label=label.to_string() busy_label=busy.to_string() class="btn".to_string() />
+                                        </form>
+                                    }
+                                })}
+                                {live.then(|| view! { <a href=revoke_href class="btn btn-danger-outline">"Revoke"</a> })}
                                 <a href=delete_href class="btn btn-danger-outline">"Delete"</a>
                             </div>
                         }.into_any(),

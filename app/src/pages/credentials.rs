@@ -288,6 +288,8 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                         let expired = !revoked && c.expires_at.is_some_and(|t| t <= now);
                         let (status_class, status_text) = if revoked {
                             ("status status-revoked", "Revoked")
+                        } else if c.status == KeyStatus::Paused {
+                            ("status status-paused", "Paused")
                         } else if expired {
                             ("status status-revoked", "Expired")
                         } else {

@@ -222,6 +222,7 @@ pub async fn page_credentials(
             .filter(credential::Column::Status.eq(KeyStatus::Active))
             .filter(not_expired),
         Some(StatusFilter::Revoked) => select.filter(credential::Column::Status.eq(KeyStatus::Revoked)),
+        Some(StatusFilter::Paused) => select.filter(credential::Column::Status.eq(KeyStatus::Paused)),
         Some(StatusFilter::Expired) => select
             .filter(credential::Column::Status.eq(KeyStatus::Active))
             .filter(credential::Column::ExpiresAt.lte(now)),
@@ -278,7 +279,7 @@ pub async fn credential_detail(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let can_reveal = caller.signed_in().is_some_and(|v| v.id == row.owner_id) && row.status == KeyStatus::Active;
+    let can_reveal = caller.signed_in().is_some_and(|v| v.id == row.owner_id) && row.status != KeyStatus::Revoked;
     let activity = super::activity::of_key(db, row.id, now()).await?;
     Ok(CredentialDetail {
         credential: views(db, vec![row]).await?.remove(0),
@@ -298,7 +299,7 @@ pub async fn setup_material(
 ) -> Result<(crate::client_setups::KeyAccess, String), AppError> {
     let detail = credential_detail(db, &Caller::Operator, access_key_id).await?;
     let row = visible_key(db, &Caller::Operator, access_key_id).await?;
-    if row.status != KeyStatus::Active {
+    if row.status == KeyStatus::Revoked {
         return Err(AppError::invalid(
             "access_key_id",
             format!(
@@ -427,6 +428,52 @@ async fn check_reveal_password(
     let password_ok =
         password.len() <= crate::domain::MAX_PASSWORD_BYTES && passwords::verify(password.to_string(), hash).await?;
     Ok((row, password_ok))
+}
+
+/// Pauses a key (the S3 endpoint refuses it as inactive) or resumes it, as AWS IAM's
+/// Inactive / Active. Revoking stays final: a revoked key is never resumed.
+pub async fn set_paused(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    access_key_id: &str,
+    paused: bool,
+) -> Result<CredentialView, AppError> {
+    let found = visible_key(db, caller, access_key_id).await?;
+    if found.kind == KeyKind::Master {
+        return Err(AppError::invalid(
+            "access_key_id",
+            "A bucket's master key is never paused: rotate it to replace it.",
+        ));
+    }
+    let wanted = if paused { KeyStatus::Paused } else { KeyStatus::Active };
+    let row = match found.status {
+        KeyStatus::Revoked => {
+            return Err(AppError::invalid(
+                "access_key_id",
+                "A revoked key stays revoked: create a new credential instead.",
+            ));
+        }
+        status if status == wanted => found,
+        _ => {
+            let mut changed: credential::ActiveModel = found.into();
+            changed.status = Set(wanted);
+            let row = credential::Entity::update(changed).exec(db).await?;
+            audit::record(
+                db,
+                &caller.actor(),
+                if paused {
+                    AuditAction::CredentialPause
+                } else {
+                    AuditAction::CredentialResume
+                },
+                AuditTarget::Credential(&row.access_key_id),
+                serde_json::json!({}),
+            )
+            .await?;
+            row
+        }
+    };
+    Ok(views(db, vec![row]).await?.remove(0))
 }
 
 /// Deletes a scoped credential for good (master keys are rotated, never deleted).

@@ -22,15 +22,17 @@ pub struct KeyRecord {
     pub secret: SecretKey,
     pub scope: KeyScope,
     pub bucket_created_at: i64,
-    pub revoked: bool,
+    pub status: KeyStatus,
     pub expires_at: Option<i64>,
 }
 
 impl KeyRecord {
     /// Why this key may not be used now, if it may not.
     pub fn refusal(&self, now: i64) -> Option<&'static str> {
-        if self.revoked {
+        if self.status == KeyStatus::Revoked {
             Some("This access key has been revoked.")
+        } else if self.status == KeyStatus::Paused {
+            Some("This access key is inactive: it is paused, and its owner can resume it in the Stook panel.")
         } else if self.expires_at.is_some_and(|t| t <= now) {
             Some("This access key has expired.")
         } else {
@@ -45,7 +47,7 @@ impl std::fmt::Debug for KeyRecord {
         f.debug_struct("KeyRecord")
             .field("credential_id", &self.credential_id)
             .field("scope", &self.scope)
-            .field("revoked", &self.revoked)
+            .field("status", &self.status)
             .finish_non_exhaustive()
     }
 }
@@ -106,7 +108,7 @@ impl KeyStore {
             secret: SecretKey::from(secret),
             scope: KeyScope::from_stored(row.kind, bucket.name.clone(), row.path, &row.actions),
             bucket_created_at: bucket.created_at,
-            revoked: row.status == KeyStatus::Revoked,
+            status: row.status,
             expires_at: row.expires_at,
         }))
     }

@@ -1,0 +1,39 @@
+import { demo, expect, signIn, signedGet, test } from './helpers';
+
+test('pausing a key stops it at the S3 endpoint until it is resumed', async ({ page, javaScriptEnabled }) => {
+  test.setTimeout(60_000);
+  await signIn(page);
+  const name = `Pausable ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
+  const buckets = await (await page.request.post('/api/buckets')).json();
+  const bucket = buckets.find((b: { name: string }) => b.name === 'demo-photos');
+  const created = await page.request.post('/api/credentials/create', {
+    data: { name, bucket_id: bucket.id, path: 'pause/', actions: ['s3:GetObject'] },
+  });
+  expect(created.status()).toBe(200);
+  const keyId: string = (await created.json()).access_key_id;
+  const secret: string = await (
+    await page.request.post('/api/credentials/reveal', { data: { access_key_id: keyId, password: demo.password } })
+  ).json();
+  // Allowed, and the object is missing: 404.
+  expect(await signedGet('/demo-photos/pause/missing.jpg', keyId, secret)).toBe(404);
+
+  await page.goto(`/?q=${encodeURIComponent(name)}`);
+  await page.getByRole('link', { name }).click();
+  let drawer = page.getByRole('dialog', { name });
+  await drawer.getByRole('button', { name: 'Pause' }).click();
+  drawer = page.getByRole('dialog', { name });
+  await expect(drawer.locator('.props .status')).toHaveText('Paused');
+  await expect(drawer.getByTestId('scope-summary')).toContainText('this key is paused');
+  await expect(page.getByRole('row').filter({ hasText: name })).toContainText('Paused');
+  // Refused within the key cache's half second.
+  await expect.poll(() => signedGet('/demo-photos/pause/missing.jpg', keyId, secret), { timeout: 5_000 }).toBe(403);
+
+  await drawer.getByRole('button', { name: 'Resume' }).click();
+  drawer = page.getByRole('dialog', { name });
+  await expect(drawer.locator('.props .status')).toHaveText('Active');
+  await expect.poll(() => signedGet('/demo-photos/pause/missing.jpg', keyId, secret), { timeout: 5_000 }).toBe(404);
+
+  // The list filters by it too.
+  await page.goto('/?status=paused');
+  await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0);
+});
