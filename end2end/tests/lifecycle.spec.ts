@@ -37,3 +37,27 @@ test('pausing a key stops it at the S3 endpoint until it is resumed', async ({ p
   await page.goto('/?status=paused');
   await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0);
 });
+
+test('a key made in the form to expire in 7 days says so in the list', async ({ page, javaScriptEnabled }) => {
+  await signIn(page);
+  const name = `Week key ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
+  await page.getByRole('link', { name: 'Create Credential' }).first().click();
+  await page.getByLabel('Credential Name').fill(name);
+  await page.getByLabel('Stook Bucket').selectOption({ label: 'demo-photos (eu-west-1)' });
+  await page.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox').check();
+  // A day in the past is refused, and the form keeps what was entered.
+  await page.getByLabel('Expires').selectOption('date');
+  await page.getByLabel('Expiry day').fill('2001-01-01');
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expect(page.getByText('Choose a day after today for the key to expire.').first()).toBeVisible();
+  await expect(page.getByLabel('Credential Name')).toHaveValue(name);
+  if (!javaScriptEnabled) {
+    // A plain post came back: the ticks are kept by the redirect, check again to be sure.
+    await expect(page.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox')).toBeChecked();
+  }
+  await page.getByLabel('Expires').selectOption('7');
+  await page.getByRole('button', { name: 'Submit' }).click();
+  await expect(page.getByRole('dialog', { name })).toBeVisible();
+  await page.goto(`/?q=${encodeURIComponent(name)}`);
+  await expect(page.getByRole('row').filter({ hasText: name }).getByTestId('expiring')).toHaveText('Expires in 7 days');
+});

@@ -167,6 +167,11 @@ pub struct ServeOptions {
     #[arg(long, env = "STOOK_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 
+    /// The longest lifetime, in days, a customer may give a new key (they must then choose
+    /// an expiry); admins and the operator are not limited [default: no limit]
+    #[arg(long, env = "STOOK_MAX_KEY_LIFETIME_DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub max_key_lifetime_days: Option<u32>,
+
     /// Unfinished multipart uploads on the local backend are removed after this many days
     #[arg(long, env = "STOOK_S3_MULTIPART_MAX_AGE_DAYS", default_value_t = 7)]
     pub s3_multipart_max_age_days: u64,

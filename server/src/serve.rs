@@ -94,7 +94,8 @@ pub async fn run(
         .site_pkg_dir("pkg")
         .site_addr(options.listen)
         .build();
-    let state = AppState::new(db, secrets);
+    let mut state = AppState::new(db, secrets);
+    state.max_key_lifetime_days = options.max_key_lifetime_days;
     let (s3_router, usage) = s3_endpoint(global, &options, &state).await?;
     let db = state.db.clone();
     let router = web::router(

@@ -927,7 +927,74 @@ async fn the_audit_export_streams_past_one_chunk(db: DatabaseConnection) {
     assert_eq!(page["total"], 1_204);
 }
 
+/// A key may expire after a chosen number of days or on a day; with a lifetime cap a
+/// customer must choose one within it (an admin need not).
+async fn keys_expire_as_chosen_within_the_cap(db: DatabaseConnection) {
+    let mut state = state(db);
+    state.max_key_lifetime_days = Some(30);
+    let (ann_bucket, _) = setup(&state).await;
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let bucket = ann_bucket.to_string();
+    let mut results = Vec::new();
+    for (name, expires, on) in [
+        ("never", "", ""),
+        ("ninety", "90", ""),
+        ("bad", "soon", ""),
+        ("past", "date", "2001-01-01"),
+    ] {
+        let reply = ann
+            .call(
+                "credentials/create",
+                &[
+                    ("name", name),
+                    ("bucket_id", &bucket),
+                    ("actions[]", "s3:GetObject"),
+                    ("expires", expires),
+                    ("expires_on", on),
+                ],
+            )
+            .await;
+        results.push((name, reply.status, reply.json()["field"].clone()));
+    }
+    for (name, status, field) in results {
+        assert_eq!(
+            (status, field),
+            (StatusCode::BAD_REQUEST, serde_json::json!("expires")),
+            "{name}"
+        );
+    }
+    let before = app::services::now();
+    let month = ann
+        .call(
+            "credentials/create",
+            &[
+                ("name", "month"),
+                ("bucket_id", &bucket),
+                ("actions[]", "s3:GetObject"),
+                ("expires", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(month.status, StatusCode::OK, "{}", month.body);
+    let at = month.json()["expires_at"].as_i64().unwrap();
+    assert!((before + 30 * 86_400..=before + 30 * 86_400 + 5).contains(&at));
+    let mut root = signed_in(&state, "root@example.com").await;
+    let forever = root
+        .call(
+            "credentials/create",
+            &[
+                ("name", "admin forever"),
+                ("bucket_id", &bucket),
+                ("actions[]", "s3:GetObject"),
+            ],
+        )
+        .await;
+    assert_eq!(forever.status, StatusCode::OK, "{}", forever.body);
+    assert!(forever.json()["expires_at"].is_null());
+}
+
 on_both_databases!(
+    keys_expire_as_chosen_within_the_cap,
     the_audit_log_shows_each_person_their_own,
     the_audit_export_streams_past_one_chunk,
     the_simulator_answers_from_the_stored_key,

@@ -38,6 +38,48 @@ pub fn parse_day(text: &str) -> Result<i64, String> {
     Ok((era * 146_097 + doe - 719_468) * 86_400)
 }
 
+/// The expiries the Create Credential form offers, in days.
+pub const EXPIRY_CHOICES: [u32; 4] = [1, 7, 30, 90];
+
+/// When a key made `now` expires, from the form's `expires` choice (empty: never; a
+/// number of days; `date`: at the end of the UTC day `expires_on`), and whether that is
+/// within `max_days` (the longest lifetime allowed, if any).
+pub fn expiry_from_choice(
+    expires: &str,
+    expires_on: &str,
+    now: i64,
+    max_days: Option<u32>,
+) -> Result<Option<i64>, String> {
+    let at = match expires.trim() {
+        "" | "never" => None,
+        "date" => {
+            let day = parse_day(expires_on)?;
+            let at = day + 86_400;
+            if at <= now {
+                return Err("Choose a day after today for the key to expire.".into());
+            }
+            Some(at)
+        }
+        days => match days.parse::<u32>() {
+            Ok(days) if days > 0 && days <= 3650 => Some(now + i64::from(days) * 86_400),
+            _ => {
+                return Err(format!(
+                    "“{days}” is not an expiry: choose never, a number of days or a date."
+                ));
+            }
+        },
+    };
+    match (at, max_days) {
+        (None, Some(max)) => Err(format!(
+            "Keys may last at most {max} days here: choose when this one expires."
+        )),
+        (Some(at), Some(max)) if at > now + i64::from(max) * 86_400 => Err(format!(
+            "Keys may last at most {max} days here: choose an earlier expiry."
+        )),
+        _ => Ok(at),
+    }
+}
+
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Long enough for any passphrase, short enough that nobody makes argon2 chew megabytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -303,5 +345,36 @@ mod tests {
         ] {
             assert!(parse_day(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn expiries_follow_the_choice_and_the_cap() {
+        let now = parse_day("2026-11-27").unwrap() + 3_600;
+        assert_eq!(expiry_from_choice("", "", now, None), Ok(None));
+        assert_eq!(expiry_from_choice("7", "", now, None), Ok(Some(now + 7 * 86_400)));
+        assert_eq!(
+            expiry_from_choice("date", "2026-12-01", now, None),
+            Ok(Some(parse_day("2026-12-02").unwrap()))
+        );
+        assert!(
+            expiry_from_choice("date", "2026-11-26", now, None)
+                .unwrap_err()
+                .contains("after today")
+        );
+        assert!(expiry_from_choice("date", "soon", now, None).is_err());
+        assert!(expiry_from_choice("0", "", now, None).is_err());
+        assert!(expiry_from_choice("-3", "", now, None).is_err());
+        // With a 30-day cap: never and 90 days are refused, 30 days is fine.
+        assert!(
+            expiry_from_choice("", "", now, Some(30))
+                .unwrap_err()
+                .contains("at most 30 days")
+        );
+        assert!(
+            expiry_from_choice("90", "", now, Some(30))
+                .unwrap_err()
+                .contains("earlier")
+        );
+        assert_eq!(expiry_from_choice("30", "", now, Some(30)), Ok(Some(now + 30 * 86_400)));
     }
 }

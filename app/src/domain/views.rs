@@ -71,13 +71,24 @@ pub struct CredentialDraft {
     pub path: String,
     pub actions: Vec<String>,
     pub all_actions: bool,
+    /// The expiry choice (empty, days, `date`) and the day for `date`.
+    pub expires: String,
+    pub expires_on: String,
     /// The form field the refusal was about (`name`, `bucket_id`, `path`, `actions`).
     pub error_field: Option<String>,
 }
 
 impl CredentialDraft {
     /// The address parameters that carry a draft; the page reads them back.
-    pub const PARAMS: [&'static str; 5] = ["name", "bucket_id", "path", "actions", "all_actions"];
+    pub const PARAMS: [&'static str; 7] = [
+        "name",
+        "bucket_id",
+        "path",
+        "actions",
+        "all_actions",
+        "expires",
+        "expires_on",
+    ];
 }
 
 /// A bucket as the Create Credential form offers it: all the browser needs to know.

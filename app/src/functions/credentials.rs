@@ -68,6 +68,10 @@ pub async fn create_credential(
     #[server(default)] path: String,
     #[server(default)] actions: Vec<String>,
     #[server(default)] all_actions: Option<String>,
+    /// Empty (never), a number of days, or `date` with `expires_on` (`YYYY-MM-DD`).
+    #[server(default)]
+    expires: String,
+    #[server(default)] expires_on: String,
 ) -> Result<CredentialView, AppError> {
     let draft = [
         ("name", name.clone()),
@@ -82,6 +86,8 @@ pub async fn create_credential(
                 String::new()
             },
         ),
+        ("expires", expires.clone()),
+        ("expires_on", expires_on.clone()),
     ];
     let result = respond(async move {
         let (state, caller) = caller().await?;
@@ -91,12 +97,18 @@ pub async fn create_credential(
         } else {
             actions.join(" ")
         };
+        // Admins are not held to the lifetime a customer may choose.
+        let cap = state
+            .max_key_lifetime_days
+            .filter(|_| !caller.signed_in().is_some_and(|u| u.is_admin()));
+        let expires_at = crate::domain::expiry_from_choice(&expires, &expires_on, crate::services::now(), cap)
+            .map_err(|m| AppError::invalid("expires", m))?;
         let input = credentials::CreateCredential {
             bucket_id,
             name: &name,
             path: &path,
             actions: &actions,
-            expires_at: None,
+            expires_at,
         };
         let (view, _secret_shown_only_after_password) =
             credentials::create_credential(&state.db, &state.secrets, &caller, input).await?;

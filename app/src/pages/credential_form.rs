@@ -5,7 +5,7 @@
 use super::modal_keys;
 use crate::action_tree::{TreeMove, TreeRow, is_open, key_move, tab_stop, visible_rows};
 use crate::catalog::{self, Category, Preset, TriState, category_state, in_category, matches_filter, toggle_category};
-use crate::domain::{BucketChoice, CredentialDraft, normalize_credential_name, normalize_path};
+use crate::domain::{BucketChoice, CredentialDraft, EXPIRY_CHOICES, normalize_credential_name, normalize_path};
 use crate::functions::credentials::CreateCredential;
 use leptos::prelude::*;
 use std::collections::BTreeSet;
@@ -215,6 +215,23 @@ pub fn CreateCredentialForm(
                         </p>
                         <FieldError id="cred-path-error" message=Signal::derive(path_error) />
                     </div>
+                    <div class="field">
+                        <label for="cred-expires">"Expires " <span class="muted">"(optional)"</span></label>
+                        <div class="row expiry">
+                            <select id="cred-expires" name="expires" aria-describedby="cred-expires-hint">
+                                <option value="" selected=draft.expires.is_empty()>"Never"</option>
+                                {EXPIRY_CHOICES.into_iter().map(|days| view! {
+                                    <option value=days.to_string() selected=draft.expires == days.to_string()>
+                                        {if days == 1 { "In 1 day".to_string() } else { format!("In {days} days") }}
+                                    </option>
+                                }).collect_view()}
+                                <option value="date" selected=draft.expires == "date">"On a date…"</option>
+                            </select>
+                            <label for="cred-expires-on" class="sr-only">"Expiry day"</label>
+                            <input id="cred-expires-on" type="date" name="expires_on" value=draft.expires_on.clone() />
+                        </div>
+                        <p id="cred-expires-hint" class="hint">"After this the S3 endpoint refuses the key (with “On a date…”, at the end of that day, UTC)."</p>
+                    </div>
                     <fieldset class="actions-field" aria-describedby="cred-actions-error">
                         <legend>"Actions " <span class="muted">{move || format!("({} chosen)", chosen_count())}</span></legend>
                         <label class="check all-actions">
@@ -279,6 +296,7 @@ fn field_element_id(field: &str) -> &'static str {
     match field {
         "bucket_id" | "bucket" => "cred-bucket",
         "path" => "cred-path",
+        "expires" => "cred-expires",
         "actions" => "cred-all-actions",
         _ => "cred-name",
     }

@@ -14,6 +14,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+/// How long before its expiry the list warns that a key will stop.
+const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
+
 #[component]
 pub fn CredentialsPage() -> impl IntoView {
     let viewer = expect_context::<SignedInUser>();
@@ -131,6 +134,8 @@ fn draft_from_query(query: &leptos_router::params::ParamsMap) -> CredentialDraft
             .map(str::to_string)
             .collect(),
         all_actions: !text("all_actions").is_empty(),
+        expires: text("expires"),
+        expires_on: text("expires_on"),
         error_field: error_code
             .strip_prefix("invalid.")
             .or_else(|| error_code.strip_prefix("conflict."))
@@ -295,6 +300,16 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                         } else {
                             ("status status-active", "Active")
                         };
+                        // A week's notice before a working key stops.
+                        let expiring = (!revoked && !expired)
+                            .then_some(c.expires_at)
+                            .flatten()
+                            .filter(|t| *t - now <= EXPIRY_WARNING_SECS)
+                            // Whole days left, rounded up: a key made to last 7 days says 7.
+                            .map(|t| match (t - now + 86_399).div_euclid(86_400) {
+                                ..=1 => "Expires within a day".to_string(),
+                                days => format!("Expires in {days} days"),
+                            });
                         let href = list_state.href(&[("key", &c.access_key_id)]);
                         let created = format_utc(c.created_at);
                         let last_used = c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into());
@@ -316,7 +331,10 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                                 <td class="col-key" data-label="Access key id"><code>{c.access_key_id}</code></td>
                                 <td class="col-fold date">{created}</td>
                                 <td class="col-fold date">{last_used}</td>
-                                <td data-label="Status"><span class=status_class>{status_text}</span></td>
+                                <td data-label="Status">
+                                    <span class=status_class>{status_text}</span>
+                                    {expiring.map(|text| view! { <span class="expiring" data-testid="expiring">{text}</span> })}
+                                </td>
                             </tr>
                         }
                     }).collect_view()}

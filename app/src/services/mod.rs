@@ -35,6 +35,9 @@ pub struct AppState {
     pub login_by_account: Arc<Throttle>,
     pub login_by_address: Arc<Throttle>,
     pub reveal_by_user: Arc<Throttle>,
+    /// The longest lifetime, in days, a customer may give a key (`None`: no limit; admins
+    /// and the operator are not limited).
+    pub max_key_lifetime_days: Option<u32>,
 }
 
 impl AppState {
@@ -58,6 +61,7 @@ impl AppState {
                 throttle::REVEAL_FAILURES_PER_USER,
                 throttle::THROTTLE_WINDOW,
             )),
+            max_key_lifetime_days: None,
         }
     }
 }
