@@ -149,7 +149,12 @@ pub fn message_for_code(code: &str) -> &'static str {
             "That master key was already replaced, so nothing was rotated: the current one is shown below."
         }
         "invalid.access_key_id" => {
-            "That cannot be done to this key: a bucket's master key is rotated, not revoked or deleted."
+            "That cannot be done to this key: a bucket's master key is rotated (never revoked, paused \
+             or deleted), and a revoked key stays revoked."
+        }
+        "invalid.expires" => {
+            "Choose when the key expires: a number of days, or a day after today (UTC), within the \
+             longest lifetime allowed here."
         }
         code if code.starts_with("invalid.") || code.starts_with("conflict.") => {
             "Something in the form was not accepted. Check what you entered and try again."

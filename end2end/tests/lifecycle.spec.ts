@@ -49,7 +49,7 @@ test('a key made in the form to expire in 7 days says so in the list', async ({ 
   await page.getByLabel('Expires').selectOption('date');
   await page.getByLabel('Expiry day').fill('2001-01-01');
   await page.getByRole('button', { name: 'Submit' }).click();
-  await expect(page.getByText('Choose a day after today for the key to expire.').first()).toBeVisible();
+  await expect(page.getByText(/a day after today/).first()).toBeVisible();
   await expect(page.getByLabel('Credential Name')).toHaveValue(name);
   if (!javaScriptEnabled) {
     // A plain post came back: the ticks are kept by the redirect, check again to be sure.
