@@ -152,6 +152,10 @@ pub fn message_for_code(code: &str) -> &'static str {
             "That cannot be done to this key: a bucket's master key is rotated (never revoked, paused \
              or deleted), and a revoked key stays revoked."
         }
+        "invalid.networks" => {
+            "That is not a network list: write networks like 10.0.0.0/8 or 2001:db8::/32, \
+             separated by commas (at most 32)."
+        }
         "invalid.expires" => {
             "Choose when the key expires: a number of days, or a day after today (UTC), within the \
              longest lifetime allowed here."

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod explain;
 pub mod functions;
+pub mod networks;
 pub mod pages;
 pub mod policy;
 #[cfg(feature = "ssr")]

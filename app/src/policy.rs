@@ -263,6 +263,11 @@ pub enum Denial {
         path: String,
     },
     CopySource(Box<Denial>),
+    /// The key is limited to networks, and the request came from outside them.
+    OutsideNetworks {
+        client: String,
+        networks: String,
+    },
 }
 
 impl fmt::Display for Denial {
@@ -296,6 +301,10 @@ impl fmt::Display for Denial {
                 "this key may only list inside “{path}”: ask for a prefix that starts with it"
             ),
             Denial::CopySource(inner) => write!(f, "copy source: {inner}"),
+            Denial::OutsideNetworks { client, networks } => write!(
+                f,
+                "this key works only from {networks}, and this request came from {client}"
+            ),
         }
     }
 }

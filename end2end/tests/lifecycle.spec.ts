@@ -61,3 +61,30 @@ test('a key made in the form to expire in 7 days says so in the list', async ({ 
   await page.goto(`/?q=${encodeURIComponent(name)}`);
   await expect(page.getByRole('row').filter({ hasText: name }).getByTestId('expiring')).toHaveText('Expires in 7 days');
 });
+
+test('a key limited to networks shows them; my own address is offered', async ({ page, javaScriptEnabled }) => {
+  await signIn(page);
+  const name = `Office key ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
+  await page.getByRole('link', { name: 'Create Credential' }).first().click();
+  await page.getByLabel('Credential Name').fill(name);
+  await page.getByLabel('Stook Bucket').selectOption({ label: 'demo-photos (eu-west-1)' });
+  await page.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox').check();
+  await expect(page.getByText('Your address now: 127.0.0.1.')).toBeVisible();
+  const networks = page.getByLabel('Networks');
+  await networks.fill('10.0.0.0/8, 300.0.0.1');
+  if (javaScriptEnabled) {
+    await expect(page.locator('#cred-networks-error')).toContainText('300.0.0.1');
+    await networks.fill('10.0.0.0/8');
+    await page.getByRole('button', { name: 'Add my address' }).click();
+    await expect(networks).toHaveValue('10.0.0.0/8, 127.0.0.1/32');
+  } else {
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await expect(page.getByText(/not a network/).first()).toBeVisible();
+    await expect(page.getByLabel('Networks')).toHaveValue('10.0.0.0/8, 300.0.0.1');
+    await page.getByLabel('Networks').fill('10.0.0.0/8, 127.0.0.1/32');
+    await page.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox').check();
+  }
+  await page.getByRole('button', { name: 'Submit' }).click();
+  const drawer = page.getByRole('dialog', { name });
+  await expect(drawer.getByTestId('networks')).toHaveText('10.0.0.0/8, 127.0.0.1/32');
+});

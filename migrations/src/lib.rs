@@ -16,6 +16,7 @@ mod m20261126_000009_hash_session_ids;
 mod m20261127_000010_create_key_activity;
 mod m20261127_000011_create_key_denials;
 mod m20261127_000012_create_key_sources;
+mod m20261127_000013_credential_networks;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000010_create_key_activity::Migration),
             Box::new(m20261127_000011_create_key_denials::Migration),
             Box::new(m20261127_000012_create_key_sources::Migration),
+            Box::new(m20261127_000013_credential_networks::Migration),
         ]
     }
 }

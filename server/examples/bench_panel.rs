@@ -37,6 +37,7 @@ async fn main() {
             path: "",
             actions: "read-only",
             expires_at: None,
+            networks: "",
         };
         credentials::create_credential(&state.db, &state.secrets, &op, input)
             .await

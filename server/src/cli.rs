@@ -216,6 +216,7 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
             path,
             actions,
             expires_in_days,
+            networks,
         } => {
             let bucket = buckets::find_bucket(cx.db, &bucket, region.as_deref()).await?;
             let expires_at = match expires_in_days {
@@ -233,6 +234,7 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
                 name: &name,
                 path: &path,
                 actions: &actions,
+                networks: &networks,
                 expires_at,
             };
             let (credential, key) = credentials::create_credential(cx.db, cx.secrets, &operator, input).await?;
@@ -427,6 +429,10 @@ pub enum CredentialCommand {
         /// The key stops working after this many days [default: never]
         #[arg(long)]
         expires_in_days: Option<u32>,
+        /// Networks the key may be used from, like `10.0.0.0/8,2001:db8::/32`
+        /// [default: anywhere]
+        #[arg(long, default_value = "")]
+        networks: String,
     },
     /// List credentials and master keys
     List {

@@ -615,7 +615,7 @@ async fn lists_sort_and_filter_by_status(db: DatabaseConnection) {
         names(ann.call("credentials", &[("status", "expired")]).await),
         ["delta"]
     );
-    for (field, value) in [("sort", "size"), ("status", "paused")] {
+    for (field, value) in [("sort", "size"), ("status", "suspended")] {
         let refused = ann.call("credentials", &[(field, value)]).await;
         assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
         assert_eq!(refused.json()["field"], field);

@@ -82,12 +82,18 @@ impl Server {
 
     /// A key made as the panel makes them.
     async fn key(&self, actions: &str, path: &str) -> (String, String) {
+        self.key_from(actions, path, "").await
+    }
+
+    /// A key limited to `networks`.
+    async fn key_from(&self, actions: &str, path: &str, networks: &str) -> (String, String) {
         let input = app::services::credentials::CreateCredential {
             bucket_id: self.bucket_id,
             name: &format!("key-{}", app::services::key_pairs::new_access_key_id().to_lowercase()),
             path,
             actions,
             expires_at: None,
+            networks,
         };
         let issued = app::services::credentials::create_credential(
             &self.state.db,
@@ -154,6 +160,49 @@ fn error_code(err: &aws_sdk_s3::error::SdkError<impl aws_sdk_s3::error::ProvideE
     aws_sdk_s3::error::ProvideErrorMetadata::code(err.as_service_error().expect("an S3 error answer"))
         .unwrap_or_default()
         .to_string()
+}
+
+/// A key limited to networks works only from them; the denial names the address.
+#[tokio::test]
+async fn keys_limited_to_networks_work_only_from_them() {
+    let server = start().await;
+    server
+        .master_client()
+        .put_object()
+        .bucket(BUCKET)
+        .key("n/a.txt")
+        .body(b"x".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let elsewhere = server.key_from("read-only", "", "10.0.0.0/8, 2001:db8::/32").await;
+    let err = server
+        .client(&elsewhere)
+        .get_object()
+        .bucket(BUCKET)
+        .key("n/a.txt")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err), "AccessDenied");
+    let message = aws_sdk_s3::error::ProvideErrorMetadata::message(err.as_service_error().unwrap())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        message.contains("works only from 10.0.0.0/8, 2001:db8::/32, and this request came from 127.0.0.1"),
+        "{message}"
+    );
+    let here = server.key_from("read-only", "", "127.0.0.0/8").await;
+    assert!(
+        server
+            .client(&here)
+            .get_object()
+            .bucket(BUCKET)
+            .key("n/a.txt")
+            .send()
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]

@@ -60,6 +60,7 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
         path: "",
         actions: "all",
         expires_at: None,
+        networks: "",
     };
     let err = credentials::create_credential(
         &state.db,
@@ -78,6 +79,7 @@ async fn ownership_is_enforced_whatever_ids_are_sent(db: DatabaseConnection) {
         path: "docs",
         actions: "read-write",
         expires_at: None,
+        networks: "",
     };
     let (view, key) = credentials::create_credential(
         &state.db,
@@ -189,6 +191,7 @@ async fn bad_input_changes_nothing(db: DatabaseConnection) {
             path,
             actions,
             expires_at: None,
+            networks: "",
         };
         let err = credentials::create_credential(&state.db, &state.secrets, &op, input)
             .await

@@ -74,13 +74,14 @@ pub struct CredentialDraft {
     /// The expiry choice (empty, days, `date`) and the day for `date`.
     pub expires: String,
     pub expires_on: String,
+    pub networks: String,
     /// The form field the refusal was about (`name`, `bucket_id`, `path`, `actions`).
     pub error_field: Option<String>,
 }
 
 impl CredentialDraft {
     /// The address parameters that carry a draft; the page reads them back.
-    pub const PARAMS: [&'static str; 7] = [
+    pub const PARAMS: [&'static str; 8] = [
         "name",
         "bucket_id",
         "path",
@@ -88,6 +89,7 @@ impl CredentialDraft {
         "all_actions",
         "expires",
         "expires_on",
+        "networks",
     ];
 }
 
@@ -271,6 +273,8 @@ pub struct CredentialView {
     pub expires_at: Option<i64>,
     /// S3 requests this key signed correctly but was not allowed to make.
     pub denied_requests: i64,
+    /// The networks (CIDR) it may be used from; empty: anywhere.
+    pub networks: Vec<String>,
 }
 
 impl CredentialView {

@@ -61,6 +61,8 @@ pub async fn get_credential(access_key_id: String) -> Result<CredentialDetail, A
 
 /// Creates a credential and opens its drawer. The secret is not in the answer: it is
 /// revealed in the drawer after the password check, like any other.
+// One argument per form field: server functions read plain form posts by field name.
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "credentials/create")]
 pub async fn create_credential(
     name: String,
@@ -72,6 +74,9 @@ pub async fn create_credential(
     #[server(default)]
     expires: String,
     #[server(default)] expires_on: String,
+    /// Networks (CIDR) the key may be used from, separated by commas or spaces.
+    #[server(default)]
+    networks: String,
 ) -> Result<CredentialView, AppError> {
     let draft = [
         ("name", name.clone()),
@@ -88,6 +93,7 @@ pub async fn create_credential(
         ),
         ("expires", expires.clone()),
         ("expires_on", expires_on.clone()),
+        ("networks", networks.clone()),
     ];
     let result = respond(async move {
         let (state, caller) = caller().await?;
@@ -109,6 +115,7 @@ pub async fn create_credential(
             path: &path,
             actions: &actions,
             expires_at,
+            networks: &networks,
         };
         let (view, _secret_shown_only_after_password) =
             credentials::create_credential(&state.db, &state.secrets, &caller, input).await?;

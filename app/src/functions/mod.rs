@@ -9,6 +9,20 @@ pub mod credentials;
 #[cfg(feature = "ssr")]
 pub use server_side::*;
 
+/// The client's address as the web layer worked it out, when the page is rendered on
+/// the server for a request (`None` in the browser).
+pub fn known_client_addr() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ClientAddr>().map(|c| c.0.to_string()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod server_side {
     use crate::domain::SignedInUser;
@@ -71,8 +85,8 @@ mod server_side {
     /// The client's address, for throttling and the audit log.
     pub async fn client_addr() -> String {
         use axum::extract::ConnectInfo;
-        let worked_out =
-            use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<ClientAddr>().copied());
+        let worked_out = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ClientAddr>().copied());
         if let Some(ClientAddr(ip)) = worked_out {
             return ip.to_string();
         }

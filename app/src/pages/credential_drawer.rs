@@ -122,6 +122,10 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             <dd><code>{detail.endpoint_url.clone()}</code></dd>
             <dt>"Path"</dt>
             <dd><code>{c.path.clone().unwrap_or_else(|| "/ (whole bucket)".into())}</code></dd>
+            <dt>"Networks"</dt>
+            <dd data-testid="networks">
+                {if c.networks.is_empty() { "Anywhere".to_string() } else { c.networks.join(", ") }}
+            </dd>
             <dt>"Permissions"</dt>
             <dd>{c.permission_summary.clone()}</dd>
             <dt>"Created"</dt>

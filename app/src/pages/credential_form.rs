@@ -20,11 +20,14 @@ pub fn CreateCredentialForm(
     error: Option<String>,
     /// What was entered before a refused plain post; empty for a fresh form.
     draft: CredentialDraft,
+    /// The person's own address as the server sees it, offered for the networks field.
+    my_address: Option<String>,
 ) -> impl IntoView {
     let create = ServerAction::<CreateCredential>::new();
     let name = RwSignal::new(draft.name.clone());
     let bucket_id = RwSignal::new(draft.bucket_id.clone());
     let path = RwSignal::new(draft.path.clone());
+    let networks = RwSignal::new(draft.networks.clone());
     let chosen: Chosen = RwSignal::new(
         draft
             .actions
@@ -77,6 +80,12 @@ pub fn CreateCredentialForm(
     };
     let path_error = move || normalize_path(&path.get()).err().or_else(|| server_error("path"));
     let bucket_error = move || server_error("bucket_id");
+    let networks_error = move || {
+        crate::networks::NetworkList::parse(&networks.get())
+            .err()
+            .or_else(|| server_error("networks"))
+    };
+    let expires_error = move || server_error("expires");
     let actions_error = move || server_error("actions");
     // What still stops Submit, in the words shown beside it (None: ready).
     let missing = move || {
@@ -231,6 +240,47 @@ pub fn CreateCredentialForm(
                             <input id="cred-expires-on" type="date" name="expires_on" value=draft.expires_on.clone() />
                         </div>
                         <p id="cred-expires-hint" class="hint">"After this the S3 endpoint refuses the key (with “On a date…”, at the end of that day, UTC)."</p>
+                        <FieldError id="cred-expires-error" message=Signal::derive(expires_error) />
+                    </div>
+                    <div class="field">
+                        <label for="cred-networks">"Networks " <span class="muted">"(optional)"</span></label>
+                        <input
+                            id="cred-networks"
+                            name="networks"
+                            type="text"
+                            autofocus=focus_at == "networks"
+                            value=draft.networks.clone()
+                            prop:value=networks
+                            placeholder="10.0.0.0/8, 2001:db8::/32"
+                            autocomplete="off"
+                            aria-describedby="cred-networks-hint cred-networks-error"
+                            aria-invalid=move || networks_error().is_some().to_string()
+                            on:input=move |ev| networks.set(event_target_value(&ev))
+                        />
+                        <p id="cred-networks-hint" class="hint">
+                            "Only requests from these networks (CIDR, separated by commas) may use the key. Leave empty for anywhere."
+                            {my_address.clone().map(|addr| view! { " " {format!("Your address now: {addr}.")} })}
+                        </p>
+                        {my_address.map(|addr| {
+                            let own = if addr.contains(':') { format!("{addr}/128") } else { format!("{addr}/32") };
+                            view! {
+                                <button
+                                    type="button"
+                                    class="link-button add-address"
+                                    on:click=move |_| networks.update(|list| {
+                                        if !list.split(|c: char| c == ',' || c.is_whitespace()).any(|w| w == own) {
+                                            if !list.trim().is_empty() {
+                                                list.push_str(", ");
+                                            }
+                                            list.push_str(&own);
+                                        }
+                                    })
+                                >
+                                    "Add my address"
+                                </button>
+                            }
+                        })}
+                        <FieldError id="cred-networks-error" message=Signal::derive(networks_error) />
                     </div>
                     <fieldset class="actions-field" aria-describedby="cred-actions-error">
                         <legend>"Actions " <span class="muted">{move || format!("({} chosen)", chosen_count())}</span></legend>
@@ -297,6 +347,7 @@ fn field_element_id(field: &str) -> &'static str {
         "bucket_id" | "bucket" => "cred-bucket",
         "path" => "cred-path",
         "expires" => "cred-expires",
+        "networks" => "cred-networks",
         "actions" => "cred-all-actions",
         _ => "cred-name",
     }

@@ -110,7 +110,8 @@ pub fn CredentialsPage() -> impl IntoView {
                         view! { <NoBucketsYet close_href /> }.into_any()
                     } else {
                         let draft = draft_from_query(&query.read_untracked());
-                        view! { <CreateCredentialForm buckets close_href error=super::query_error()() draft /> }.into_any()
+                        let my_address = crate::functions::known_client_addr();
+                        view! { <CreateCredentialForm buckets close_href error=super::query_error()() draft my_address /> }.into_any()
                     }
                 })}
             </Suspense>
@@ -136,6 +137,7 @@ fn draft_from_query(query: &leptos_router::params::ParamsMap) -> CredentialDraft
         all_actions: !text("all_actions").is_empty(),
         expires: text("expires"),
         expires_on: text("expires_on"),
+        networks: text("networks"),
         error_field: error_code
             .strip_prefix("invalid.")
             .or_else(|| error_code.strip_prefix("conflict."))

@@ -91,14 +91,19 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
         .map(|r| (r.id, r))
         .collect();
     let owners = users::emails_by_id(db, rows.iter().map(|b| b.owner_id)).await?;
+    // Only the columns needed: `stook bucket rename` runs this on a database that a
+    // failed migration left behind, before the credentials table has its newer columns.
     let masters: HashMap<i32, String> = credential::Entity::find()
+        .select_only()
+        .column(credential::Column::BucketId)
+        .column(credential::Column::AccessKeyId)
         .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
         .filter(credential::Column::Kind.eq(KeyKind::Master))
         .filter(credential::Column::Status.eq(KeyStatus::Active))
+        .into_tuple::<(i32, String)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|c| (c.bucket_id, c.access_key_id))
         .collect();
     // Scoped keys that work now, per bucket: one query over two small columns.
     let mut active_counts: HashMap<i32, u64> = HashMap::new();

@@ -13,6 +13,7 @@ use crate::domain::{
     StatusFilter, normalize_credential_name, normalize_path,
 };
 use crate::error::AppError;
+use crate::networks::NetworkList;
 use crate::policy::{self, KeyScope, Simulation};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
@@ -25,6 +26,9 @@ pub struct CreateCredential<'a> {
     pub path: &'a str,
     pub actions: &'a str,
     pub expires_at: Option<i64>,
+    /// Networks (CIDR) the key may be used from, separated by commas, spaces or new
+    /// lines; empty for anywhere.
+    pub networks: &'a str,
 }
 
 /// Creates a scoped credential on a bucket the caller may manage (an admin: any bucket;
@@ -37,6 +41,7 @@ pub async fn create_credential(
 ) -> Result<(CredentialView, IssuedKey), AppError> {
     let name = normalize_credential_name(input.name).map_err(|m| AppError::invalid("name", m))?;
     let path = normalize_path(input.path).map_err(|m| AppError::invalid("path", m))?;
+    let networks = NetworkList::parse(input.networks).map_err(|m| AppError::invalid("networks", m))?;
     let mut actions = ActionSet::parse(input.actions).map_err(|m| AppError::invalid("actions", m))?;
     // "All S3 Actions" on a folder means all that a folder key can do, and is stored as
     // that (what the form shows); naming a bucket-wide action for one is a mistake to
@@ -80,6 +85,7 @@ pub async fn create_credential(
             actions,
             kind: KeyKind::Scoped,
             expires_at: input.expires_at,
+            networks: networks.to_storage(),
         },
     )
     .await?;
@@ -537,6 +543,9 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
                 revoked_at: c.revoked_at,
                 expires_at: c.expires_at,
                 denied_requests: c.denied_requests,
+                networks: NetworkList::parse(c.networks.as_deref().unwrap_or(""))
+                    .map(|n| n.as_slice().to_vec())
+                    .unwrap_or_default(),
             }
         })
         .collect())

@@ -54,6 +54,7 @@ pub async fn load_demo(
                 path,
                 actions,
                 expires_at: None,
+                networks: "",
             },
         )
         .await?;

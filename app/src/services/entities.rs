@@ -85,6 +85,8 @@ pub mod credential {
         pub last_used_at: Option<i64>,
         pub expires_at: Option<i64>,
         pub denied_requests: i64,
+        /// Comma-separated CIDRs the key may be used from; `None`: anywhere.
+        pub networks: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,8 @@ pub struct NewKey {
     pub actions: ActionSet,
     pub kind: KeyKind,
     pub expires_at: Option<i64>,
+    /// The networks it may be used from (`None`: anywhere).
+    pub networks: Option<String>,
 }
 
 impl NewKey {
@@ -40,6 +42,7 @@ impl NewKey {
             actions: crate::catalog::Preset::All.actions(),
             kind: KeyKind::Master,
             expires_at: None,
+            networks: None,
         }
     }
 }
@@ -67,6 +70,7 @@ pub async fn insert_key(
         revoked_at: Set(None),
         last_used_at: Set(None),
         expires_at: Set(key.expires_at),
+        networks: Set(key.networks),
         ..Default::default()
     })
     .exec_with_returning(db)

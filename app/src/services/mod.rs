@@ -17,7 +17,9 @@ pub mod users;
 
 use crate::error::AppError;
 use migrations::{Migrator, MigratorTrait as _};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait as _, QueryOrder as _};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait as _, QueryOrder as _, QuerySelect as _,
+};
 use secrets::SecretBox;
 use std::path::Path;
 use std::sync::Arc;
@@ -100,17 +102,24 @@ pub async fn connect_unmigrated(url: &str) -> Result<DatabaseConnection, DbErr> 
 /// no sealed secret yet. A missing or wrong key stops the server with a clear message
 /// instead of failing on the first reveal. Returns whether the key was created.
 pub async fn open_master_key(db: &DatabaseConnection, path: &Path) -> Result<(SecretBox, bool), String> {
-    let first_sealed = entities::credential::Entity::find()
+    // Two columns only: this also runs on a database a failed migration left behind.
+    let first_sealed: Option<(String, Vec<u8>)> = entities::credential::Entity::find()
+        .select_only()
+        .column(entities::credential::Column::AccessKeyId)
+        .column(entities::credential::Column::SecretCiphertext)
         .order_by_asc(entities::credential::Column::Id)
+        .into_tuple()
         .one(db)
         .await
         .map_err(|e| format!("could not read the credentials table: {e}"))?;
     let shown = path.display();
     match (SecretBox::load(path).map_err(|e| e.to_string())?, first_sealed) {
-        (Some(secrets), Some(c)) if secrets.open(&c.access_key_id, &c.secret_ciphertext).is_err() => Err(format!(
-            "the master key in {shown} does not open the secrets in this database: point \
+        (Some(secrets), Some((access_key_id, sealed))) if secrets.open(&access_key_id, &sealed).is_err() => {
+            Err(format!(
+                "the master key in {shown} does not open the secrets in this database: point \
              STOOK_MASTER_KEY_FILE at the key file this database was created with"
-        )),
+            ))
+        }
         (Some(secrets), _) => Ok((secrets, false)),
         (None, Some(_)) => Err(format!(
             "the master key file {shown} is missing, but this database holds secrets sealed with a \

@@ -84,6 +84,22 @@ impl Access {
     }
 }
 
+/// Why a key limited to networks may not be used from `client`, if it may not.
+fn network_refusal(key: &KeyRecord, client: Option<std::net::IpAddr>) -> Option<Denial> {
+    let allowed = match (&key.networks, client) {
+        (Some(networks), _) if networks.is_empty() => return None,
+        (Some(networks), Some(client)) => networks.allows(client),
+        _ => false,
+    };
+    (!allowed).then(|| Denial::OutsideNetworks {
+        client: client.map_or_else(|| "an unknown address".to_string(), |c| c.to_canonical().to_string()),
+        networks: key.networks.as_ref().map_or_else(
+            || "no network (its stored list is unreadable)".to_string(),
+            |n| n.to_string(),
+        ),
+    })
+}
+
 /// The listing prefix and whether a version is named, read in one pass over the query.
 fn prefix_and_version(query: Option<&str>) -> (Option<String>, bool) {
     let (mut prefix, mut version_id) = (None, false);
@@ -148,9 +164,10 @@ impl S3Access for Access {
                     version_id: *version_id,
                 }),
         });
-        let decision = match &request {
-            Some(request) => policy::evaluate(&key.scope, request),
-            None => Decision::Deny(Denial::NotServed(name.to_string())),
+        let decision = match (&request, network_refusal(&key, client_addr)) {
+            (_, Some(denial)) => Decision::Deny(denial),
+            (Some(request), None) => policy::evaluate(&key.scope, request),
+            (None, None) => Decision::Deny(Denial::NotServed(name.to_string())),
         };
         let seen = Seen {
             credential_id: key.credential_id,

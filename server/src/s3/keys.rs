@@ -3,6 +3,7 @@
 //! (panel, API or CLI) stops a key everywhere within that time, with no restart.
 
 use app::domain::KeyStatus;
+use app::networks::NetworkList;
 use app::policy::KeyScope;
 use app::services::entities::{bucket, credential};
 use app::services::secrets::SecretBox;
@@ -24,6 +25,9 @@ pub struct KeyRecord {
     pub bucket_created_at: i64,
     pub status: KeyStatus,
     pub expires_at: Option<i64>,
+    /// Where the key may be used from (empty: anywhere); `None` when the stored list
+    /// does not parse, which allows no address at all.
+    pub networks: Option<NetworkList>,
 }
 
 impl KeyRecord {
@@ -109,6 +113,7 @@ impl KeyStore {
             scope: KeyScope::from_stored(row.kind, bucket.name.clone(), row.path, &row.actions),
             bucket_created_at: bucket.created_at,
             status: row.status,
+            networks: NetworkList::parse(row.networks.as_deref().unwrap_or("")).ok(),
             expires_at: row.expires_at,
         }))
     }

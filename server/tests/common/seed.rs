@@ -63,6 +63,7 @@ pub async fn key(state: &AppState, bucket_id: i32, name: &str, path: &str, actio
         path,
         actions,
         expires_at: None,
+        networks: "",
     };
     credentials::create_credential(&state.db, &state.secrets, &Caller::Operator, input)
         .await
