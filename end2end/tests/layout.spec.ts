@@ -62,3 +62,21 @@ test('on a phone the list is cards, the header wraps, dialogs take the width', a
     expect(edge!.x + edge!.width).toBeLessThanOrEqual(inner);
   }
 });
+
+test('long unbroken names and paths wrap instead of widening the list or the drawer', async ({ page, javaScriptEnabled }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signIn(page);
+  const name = (javaScriptEnabled ? 'H' : 'P') + 'x'.repeat(63);
+  const buckets = await (await page.request.post('/api/buckets')).json();
+  const bucket = buckets.find((b: { name: string }) => b.name === 'demo-photos');
+  const created = await page.request.post('/api/credentials/create', {
+    data: { name, bucket_id: bucket.id, path: `${'p'.repeat(120)}/`, actions: ['s3:GetObject'] },
+  });
+  expect(created.status()).toBe(200);
+  await page.goto('/');
+  await expectNoSidewaysScroll(page, 'a 64-character name');
+  await page.getByRole('link', { name }).click();
+  const drawer = page.locator('.drawer');
+  const sizes = await drawer.evaluate((d) => ({ scroll: d.scrollWidth, client: d.clientWidth }));
+  expect(sizes.scroll, 'the drawer fits its width').toBeLessThanOrEqual(sizes.client);
+});
