@@ -242,7 +242,7 @@ pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
                                 };
                                 view! {
                                     <tr>
-                                        <td data-label="Action"><code>{if a.action == "-" { "ListBuckets (no action needed)".to_string() } else { a.action.clone() }}</code></td>
+                                        <td data-label="Action"><code>{if a.action == "-" { "none needed (ListBuckets, or an operation Stook does not serve)".to_string() } else { a.action.clone() }}</code></td>
                                         <td data-label="Last 24 hours">{cell(a.day_requests, a.day_denied)}</td>
                                         <td data-label="Last 30 days">{cell(a.month_requests, a.month_denied)}</td>
                                     </tr>
