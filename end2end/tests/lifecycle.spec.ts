@@ -1,4 +1,4 @@
-import { demo, expect, signIn, signedGet, test } from './helpers';
+import { demo, expect, expectIslandsHydrated, signIn, signedGet, test } from './helpers';
 
 test('pausing a key stops it at the S3 endpoint until it is resumed', async ({ page, javaScriptEnabled }) => {
   test.setTimeout(60_000);
@@ -42,6 +42,8 @@ test('a key made in the form to expire in 7 days says so in the list', async ({ 
   await signIn(page);
   const name = `Week key ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
   await page.getByRole('link', { name: 'Create Credential' }).first().click();
+  // Typing before the form's island runs would leave its state behind the fields.
+  if (javaScriptEnabled) await expectIslandsHydrated(page, 'Create Credential');
   await page.getByLabel('Credential Name').fill(name);
   await page.getByLabel('Stook Bucket').selectOption({ label: 'demo-photos (eu-west-1)' });
   await page.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox').check();
@@ -66,6 +68,8 @@ test('a key limited to networks shows them; my own address is offered', async ({
   await signIn(page);
   const name = `Office key ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
   await page.getByRole('link', { name: 'Create Credential' }).first().click();
+  // Typing before the form's island runs would leave its state behind the fields.
+  if (javaScriptEnabled) await expectIslandsHydrated(page, 'Create Credential');
   await page.getByLabel('Credential Name').fill(name);
   await page.getByLabel('Stook Bucket').selectOption({ label: 'demo-photos (eu-west-1)' });
   await page.getByRole('treeitem', { name: 's3:GetObject', exact: true }).getByRole('checkbox').check();
