@@ -1,6 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { demo, expect, signIn, test } from './helpers';
+import { demo, expect, expectIslandsHydrated, signIn, test } from './helpers';
 
 /** Makes a credential through the API (as the signed-in demo customer); returns its key id. */
 async function createKey(page: Page, name: string, path: string, actions: string[]): Promise<string> {
@@ -13,11 +13,13 @@ async function createKey(page: Page, name: string, path: string, actions: string
   return (await created.json()).access_key_id;
 }
 
-async function openDrawer(page: Page, name: string) {
+async function openDrawer(page: Page, name: string, hydrated: boolean) {
   await page.goto(`/?q=${encodeURIComponent(name)}`);
   await page.getByRole('link', { name }).click();
   const drawer = page.getByRole('dialog', { name });
   await expect(drawer).toBeVisible();
+  // Typing into the simulator before its island runs would not reach it.
+  if (hydrated) await expectIslandsHydrated(page, 'the drawer');
   return drawer;
 }
 
@@ -27,7 +29,7 @@ test.describe('hydrated', () => {
   test('the drawer says what a key can do, and the simulator answers as the API does', async ({ page }) => {
     await signIn(page);
     const keyId = await createKey(page, 'Simulated reader', 'photos/', ['s3:GetObject', 's3:ListBucket']);
-    const drawer = await openDrawer(page, 'Simulated reader');
+    const drawer = await openDrawer(page, 'Simulated reader', true);
     await expect(drawer.getByTestId('scope-summary')).toHaveText(
       'Can list and download everything under “photos/” in bucket demo-photos (eu-west-1). Cannot upload, delete or change bucket settings.',
     );
@@ -80,7 +82,7 @@ test.describe('hydrated', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await signIn(page);
     const keyId = await createKey(page, 'Set-up helper', 'backups/', ['s3:GetObject', 's3:PutObject', 's3:ListBucket']);
-    const drawer = await openDrawer(page, 'Set-up helper');
+    const drawer = await openDrawer(page, 'Set-up helper', true);
 
     const bookmark = drawer.getByTestId('cyberduck-bookmark');
     const download = page.waitForEvent('download');
@@ -115,7 +117,7 @@ test('without JavaScript the simulator answers through the address', async ({ pa
   test.skip(javaScriptEnabled, 'the hydrated simulator is tested above');
   await signIn(page);
   await createKey(page, 'Plain simulated', 'photos/', ['s3:GetObject']);
-  const drawer = await openDrawer(page, 'Plain simulated');
+  const drawer = await openDrawer(page, 'Plain simulated', false);
   await drawer.getByLabel('S3 operation or action').selectOption('DeleteObject');
   await drawer.getByLabel('Object key or prefix').fill('photos/a.jpg');
   await drawer.getByRole('button', { name: 'Check' }).click();
