@@ -2,7 +2,6 @@
 //! be used from. Parsed and matched the same way in the browser (the form) and on the
 //! server (the S3 endpoint).
 
-use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -71,9 +70,10 @@ impl fmt::Display for Cidr {
     }
 }
 
-/// A credential's allowed networks: empty means anywhere.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NetworkList(Vec<String>);
+/// A credential's allowed networks: empty means anywhere. Held parsed, so the S3
+/// endpoint matches an address without parsing text on each request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkList(Vec<Cidr>);
 
 impl NetworkList {
     /// At most this many networks per key.
@@ -82,15 +82,14 @@ impl NetworkList {
     /// Reads networks separated by commas, spaces or new lines; each is checked, and the
     /// list is kept in its canonical form (`10.0.0.0/8`, `2001:db8::/32`).
     pub fn parse(text: &str) -> Result<NetworkList, String> {
-        let mut networks: Vec<String> = Vec::new();
+        let mut networks: Vec<Cidr> = Vec::new();
         for word in text
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|w| !w.is_empty())
         {
             let cidr: Cidr = word.parse()?;
-            let canonical = cidr.to_string();
-            if !networks.contains(&canonical) {
-                networks.push(canonical);
+            if !networks.contains(&cidr) {
+                networks.push(cidr);
             }
         }
         if networks.len() > Self::MAX {
@@ -103,29 +102,25 @@ impl NetworkList {
         self.0.is_empty()
     }
 
-    pub fn as_slice(&self) -> &[String] {
-        &self.0
+    /// Each network in its canonical form.
+    pub fn names(&self) -> Vec<String> {
+        self.0.iter().map(Cidr::to_string).collect()
     }
 
     /// Whether `ip` may use the key: anywhere when the list is empty.
     pub fn allows(&self, ip: IpAddr) -> bool {
-        self.0.is_empty()
-            || self
-                .0
-                .iter()
-                .filter_map(|n| n.parse::<Cidr>().ok())
-                .any(|n| n.contains(ip))
+        self.0.is_empty() || self.0.iter().any(|n| n.contains(ip))
     }
 
     /// The stored form: comma-separated, or `None` for anywhere.
     pub fn to_storage(&self) -> Option<String> {
-        (!self.0.is_empty()).then(|| self.0.join(","))
+        (!self.0.is_empty()).then(|| self.names().join(","))
     }
 }
 
 impl fmt::Display for NetworkList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(", "))
+        f.write_str(&self.names().join(", "))
     }
 }
 
@@ -173,7 +168,7 @@ mod tests {
     #[test]
     fn network_lists_parse_canonically_and_match() {
         let list = NetworkList::parse(" 10.0.0.0/8,\n2001:db8::/32  192.0.2.7 10.0.0.0/8").unwrap();
-        assert_eq!(list.as_slice(), ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]);
+        assert_eq!(list.names(), ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32"]);
         assert_eq!(
             list.to_storage().as_deref(),
             Some("10.0.0.0/8,2001:db8::/32,192.0.2.7/32")

@@ -88,17 +88,17 @@ async fn audit_csv(state: AppState, session: tower_sessions::Session, query: axu
         Ok(filter) => filter,
         Err(e) => return error_response(&e),
     };
-    let caller = Caller::user(user, "");
-    // Checked before the first byte, so a bad filter is an error status, not a cut file.
-    if let Err(e) = audit::chunk(&state.db, &caller, &filter, None, 1).await {
-        return error_response(&e);
-    }
+    // Made once, before the first byte: a bad filter is an error status, not a cut file.
+    let query = match audit::visible(&state.db, &Caller::user(user, ""), &filter).await {
+        Ok(query) => query,
+        Err(e) => return error_response(&e),
+    };
     let header = futures_util::stream::once(async { Ok::<_, std::io::Error>(audit::CSV_HEADER.to_string()) });
     let rows = futures_util::stream::unfold(Some(None), move |next: Option<Option<i64>>| {
-        let (state, caller, filter) = (state.clone(), caller.clone(), filter.clone());
+        let (state, query) = (state.clone(), query.clone());
         async move {
             let before = next?;
-            match audit::chunk(&state.db, &caller, &filter, before, EXPORT_CHUNK).await {
+            match audit::chunk(&state.db, query, before, EXPORT_CHUNK).await {
                 Ok(events) if events.is_empty() => None,
                 Ok(events) => {
                     let last = events.last().map(|e| e.id);

@@ -136,7 +136,7 @@ impl AuditFilter {
 /// The events the caller may see, narrowed by `filter`: an admin (or the operator) sees
 /// everyone's; a customer what they did, and what was done to their account, buckets and
 /// keys (an admin's revocation of their key, failed sign-ins to their email).
-async fn visible(
+pub async fn visible(
     db: &DatabaseConnection,
     caller: &Caller,
     filter: &AuditFilter,
@@ -248,16 +248,15 @@ pub async fn page(
     })
 }
 
-/// Up to `limit` events older than `before_id` (newest first): the CSV export reads the
-/// log in such chunks, so it streams without holding the whole log in memory.
+/// Up to `limit` events of `query` (from [`visible`]) older than `before_id`, newest
+/// first: the CSV export reads the log in such chunks, so it streams without holding the
+/// whole log in memory.
 pub async fn chunk(
     db: &DatabaseConnection,
-    caller: &Caller,
-    filter: &AuditFilter,
+    mut query: Select<audit_event::Entity>,
     before_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<AuditEventView>, AppError> {
-    let mut query = visible(db, caller, filter).await?;
     if let Some(before) = before_id {
         query = query.filter(audit_event::Column::Id.lt(before));
     }

@@ -271,20 +271,25 @@ async fn visible_key(
         .ok_or_else(|| AppError::not_found(format!("The access key {}", access_key_id.trim())))
 }
 
-pub async fn credential_detail(
-    db: &DatabaseConnection,
-    caller: &Caller,
-    access_key_id: &str,
-) -> Result<CredentialDetail, AppError> {
-    let row = visible_key(db, caller, access_key_id).await?;
-    let endpoint_url = match bucket::Entity::find_by_id(row.bucket_id).one(db).await? {
+/// The S3 endpoint URL of the region a bucket is in.
+async fn region_endpoint(db: &DatabaseConnection, bucket_id: i32) -> Result<String, AppError> {
+    Ok(match bucket::Entity::find_by_id(bucket_id).one(db).await? {
         Some(b) => region::Entity::find_by_id(b.region_id)
             .one(db)
             .await?
             .map(|r| r.endpoint_url)
             .unwrap_or_default(),
         None => String::new(),
-    };
+    })
+}
+
+pub async fn credential_detail(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    access_key_id: &str,
+) -> Result<CredentialDetail, AppError> {
+    let row = visible_key(db, caller, access_key_id).await?;
+    let endpoint_url = region_endpoint(db, row.bucket_id).await?;
     let can_reveal = caller.signed_in().is_some_and(|v| v.id == row.owner_id) && row.status != KeyStatus::Revoked;
     let activity = super::activity::of_key(db, row.id, now()).await?;
     Ok(CredentialDetail {
@@ -303,7 +308,6 @@ pub async fn setup_material(
     secrets: &SecretBox,
     access_key_id: &str,
 ) -> Result<(crate::client_setups::KeyAccess, String), AppError> {
-    let detail = credential_detail(db, &Caller::Operator, access_key_id).await?;
     let row = visible_key(db, &Caller::Operator, access_key_id).await?;
     if row.status == KeyStatus::Revoked {
         return Err(AppError::invalid(
@@ -318,10 +322,11 @@ pub async fn setup_material(
         tracing::error!(access_key_id = %row.access_key_id, error = %e, "stored secret does not open");
         AppError::Internal
     })?;
-    let c = detail.credential;
+    let endpoint_url = region_endpoint(db, row.bucket_id).await?;
+    let c = views(db, vec![row]).await?.remove(0);
     Ok((
         crate::client_setups::KeyAccess {
-            endpoint_url: detail.endpoint_url,
+            endpoint_url,
             region: c.region,
             bucket: c.bucket,
             path: c.path,
@@ -342,13 +347,8 @@ pub async fn simulate(
     name: &str,
 ) -> Result<Simulation, AppError> {
     let row = visible_key(db, caller, access_key_id).await?;
-    let view = views(db, vec![row.clone()]).await?.remove(0);
-    let bucket = bucket::Entity::find_by_id(row.bucket_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::Internal)?;
-    let scope = KeyScope::from_stored(row.kind, bucket.name, row.path, &row.actions);
-    policy::simulate(&scope, what, name)
+    let view = views(db, vec![row]).await?.remove(0);
+    policy::simulate(&KeyScope::of_view(&view), what, name)
         .map(|s| s.refused(view.refusal(now())))
         .map_err(|m| AppError::invalid("operation", m))
 }
@@ -544,7 +544,7 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
                 expires_at: c.expires_at,
                 denied_requests: c.denied_requests,
                 networks: NetworkList::parse(c.networks.as_deref().unwrap_or(""))
-                    .map(|n| n.as_slice().to_vec())
+                    .map(|n| n.names())
                     .unwrap_or_default(),
             }
         })
