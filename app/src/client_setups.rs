@@ -1,7 +1,8 @@
 //! Ready-to-paste set-ups for the S3 clients people use, for one key: the AWS CLI,
-//! rclone, s3cmd, boto3, restic, and a Cyberduck bookmark. Built in the browser after the
-//! secret is revealed (the secret never travels again for them); the Cyberduck bookmark
-//! never holds the secret.
+//! rclone, s3cmd, boto3, restic, and a Cyberduck bookmark. The drawer builds them on the
+//! server with [`SECRET_PLACEHOLDER`] for the secret, which the browser fills in once the
+//! secret is revealed (so the secret never travels again for them, and these generators
+//! stay out of the browser bundle); the Cyberduck bookmark never holds the secret.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,12 +20,16 @@ pub struct KeyAccess {
     pub access_key_id: String,
 }
 
+/// Stands for the secret in set-ups built before it is revealed: letters and
+/// underscores only, so no generator quotes it (secrets are URL-safe base64 too).
+pub const SECRET_PLACEHOLDER: &str = "__STOOK_SECRET_KEY__";
+
 /// One client's set-up: where it goes and what to paste.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Setup {
-    pub client: &'static str,
+    pub client: String,
     /// Where the text goes (a file, a shell), in words.
-    pub place: &'static str,
+    pub place: String,
     pub text: String,
     /// A command that shows the key works.
     pub try_it: String,
@@ -39,6 +44,13 @@ pub fn setups(access: &KeyAccess, secret_key: &str) -> Vec<Setup> {
         boto3(access, secret_key),
         restic(access, secret_key),
     ]
+}
+
+impl Setup {
+    /// The set-up with the revealed secret in place of [`SECRET_PLACEHOLDER`].
+    pub fn with_secret(&self, secret_key: &str) -> String {
+        self.text.replace(SECRET_PLACEHOLDER, secret_key)
+    }
 }
 
 impl KeyAccess {
@@ -86,8 +98,8 @@ impl KeyAccess {
 pub fn aws_cli(access: &KeyAccess, secret_key: &str) -> Setup {
     let profile = access.profile();
     Setup {
-        client: "AWS CLI",
-        place: "~/.aws/config and ~/.aws/credentials",
+        client: "AWS CLI".into(),
+        place: "~/.aws/config and ~/.aws/credentials".into(),
         text: format!(
             "# ~/.aws/config\n[profile {profile}]\nregion = {region}\nendpoint_url = {endpoint}\ns3 =\n    signature_version = s3v4\n    addressing_style = path\n\n# ~/.aws/credentials\n[{profile}]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n",
             region = access.region,
@@ -119,8 +131,8 @@ pub fn rclone(access: &KeyAccess, secret_key: &str) -> Setup {
         access.bucket_and_path()
     ));
     Setup {
-        client: "rclone",
-        place: "~/.config/rclone/rclone.conf",
+        client: "rclone".into(),
+        place: "~/.config/rclone/rclone.conf".into(),
         text,
         try_it: format!("rclone lsf {remote}-root:"),
     }
@@ -129,8 +141,8 @@ pub fn rclone(access: &KeyAccess, secret_key: &str) -> Setup {
 pub fn s3cmd(access: &KeyAccess, secret_key: &str) -> Setup {
     let host = access.host();
     Setup {
-        client: "s3cmd",
-        place: "~/.s3cfg",
+        client: "s3cmd".into(),
+        place: "~/.s3cfg".into(),
         text: format!(
             "[default]\naccess_key = {id}\nsecret_key = {secret}\nhost_base = {host}\nhost_bucket = {host}\nbucket_location = {region}\nuse_https = {https}\nsignature_v2 = False\n",
             id = access.access_key_id,
@@ -145,8 +157,8 @@ pub fn s3cmd(access: &KeyAccess, secret_key: &str) -> Setup {
 pub fn boto3(access: &KeyAccess, secret_key: &str) -> Setup {
     let prefix = access.path.as_deref().unwrap_or("");
     Setup {
-        client: "boto3 (Python)",
-        place: "a Python file",
+        client: "boto3 (Python)".into(),
+        place: "a Python file".into(),
         text: format!(
             "import boto3\nfrom botocore.config import Config\n\ns3 = boto3.client(\n    \"s3\",\n    endpoint_url=\"{endpoint}\",\n    region_name=\"{region}\",\n    aws_access_key_id=\"{id}\",\n    aws_secret_access_key=\"{secret}\",\n    config=Config(signature_version=\"s3v4\", s3={{\"addressing_style\": \"path\"}}),\n)\n\nfor item in s3.list_objects_v2(Bucket=\"{bucket}\", Prefix=\"{prefix}\").get(\"Contents\", []):\n    print(item[\"Key\"])\n",
             endpoint = access.endpoint(),
@@ -161,8 +173,8 @@ pub fn boto3(access: &KeyAccess, secret_key: &str) -> Setup {
 
 pub fn restic(access: &KeyAccess, secret_key: &str) -> Setup {
     Setup {
-        client: "restic",
-        place: "a shell (or an env file)",
+        client: "restic".into(),
+        place: "a shell (or an env file)".into(),
         text: format!(
             "export AWS_ACCESS_KEY_ID={id}\nexport AWS_SECRET_ACCESS_KEY={secret}\nexport AWS_DEFAULT_REGION={region}\nexport RESTIC_REPOSITORY={repository}\n",
             id = shell_word(&access.access_key_id),

@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::credentials::CredentialsPage ssr=SsrMode::Async />
                     <Route path=path!("buckets") view=pages::buckets::BucketsPage ssr=SsrMode::Async />
                     <Route path=path!("audit") view=pages::audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("settings") view=pages::settings::SettingsPage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

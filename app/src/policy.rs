@@ -569,6 +569,28 @@ pub fn simulate(scope: &KeyScope, what: &str, name: &str) -> Result<Simulation, 
     })
 }
 
+/// Whether `scope` grants `action` on names in `folder` (the folder of a recorded request's
+/// object key or listing prefix; `None` when it named nothing), with the checks
+/// [`evaluate`] makes: how an edit's preview replays a key's recorded requests against
+/// its new scope. Keys are inside a path exactly when their folder is (paths end in `/`).
+pub fn grants_in_folder(scope: &KeyScope, action: &'static Action, folder: Option<&str>) -> Result<(), Denial> {
+    if !scope.allows(action) {
+        return Err(Denial::MissingAction(action));
+    }
+    if scope.path.is_some() && is_bucket_wide(action) {
+        return Err(Denial::WholeBucketOnly {
+            path: scope.path_shown(),
+            action,
+        });
+    }
+    let target = Operation::for_action(action).map(|(operation, _)| operation.rule().target);
+    match (folder, target) {
+        (Some(folder), Some(Target::Listing)) => scope.reaches(folder, Naming::Prefix),
+        (Some(folder), Some(Target::Object | Target::Batch)) => scope.reaches(folder, Naming::Key),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -985,5 +1007,38 @@ mod tests {
                 assert_eq!(simulated.allowed, direct.is_allowed(), "{operation}");
             }
         }
+    }
+
+    #[test]
+    fn recorded_folders_replay_against_a_new_scope() {
+        let get = catalog::named("s3:GetObject");
+        let list = catalog::named("s3:ListBucket");
+        let policy = catalog::named("s3:PutBucketPolicy");
+        let narrowed = scope(Some("photos/2024/"), "s3:GetObject s3:ListBucket s3:PutObject");
+        assert_eq!(grants_in_folder(&narrowed, get, Some("photos/2024/")), Ok(()));
+        assert!(matches!(
+            grants_in_folder(&narrowed, get, Some("photos/")),
+            Err(Denial::OutsidePath { .. })
+        ));
+        assert!(matches!(
+            grants_in_folder(&narrowed, get, Some("")),
+            Err(Denial::OutsidePath { .. })
+        ));
+        // A listing of the bucket's top level, and a HeadBucket (names nothing).
+        assert!(matches!(
+            grants_in_folder(&narrowed, list, Some("")),
+            Err(Denial::ListingOutsidePath { .. })
+        ));
+        assert_eq!(grants_in_folder(&narrowed, list, None), Ok(()));
+        let no_get = scope(None, "s3:ListBucket");
+        assert_eq!(
+            grants_in_folder(&no_get, get, Some("x/")),
+            Err(Denial::MissingAction(get))
+        );
+        let all = scope(Some("a/"), "all");
+        assert!(matches!(
+            grants_in_folder(&all, policy, None),
+            Err(Denial::WholeBucketOnly { .. }) | Err(Denial::MissingAction(_))
+        ));
     }
 }

@@ -142,35 +142,59 @@ class Stook:
             added = self.cli("bucket", "add", "--owner", CUSTOMER, "--region", "eu-test-1", "--name", bucket)
             self.master[bucket] = (added["master_key"]["access_key_id"], added["master_key"]["secret_key"])
             self.secrets.append(added["master_key"]["secret_key"])
+        self.site = self.data_dir / "site"
+        self.s3_domain = s3_domain
+        self.upstream = upstream
+        self.serve_env = serve_env or {}
+        self.backend = "proxy" if upstream else "local"
         # The panel needs built assets to start; these tests only use the S3 endpoint.
-        site = self.data_dir / "site"
-        (site / "pkg").mkdir(parents=True)
-        (site / "pkg" / "stook.js").write_text("")
+        (self.site / "pkg").mkdir(parents=True)
+        (self.site / "pkg" / "stook.js").write_text("")
+        self.log = open(self.data_dir / "stook.log", "w")
+        self.process = self.serve(self.s3_port)
+        self.others = []
+
+    def serve(self, s3_port):
+        """Starts `stook serve` on this database and data directory, its S3 endpoint on s3_port."""
         env = dict(
             self.env,
             STOOK_LISTEN=f"127.0.0.1:{free_port()}",
-            STOOK_S3_LISTEN=f"127.0.0.1:{self.s3_port}",
-            STOOK_SITE_ROOT=str(site),
+            STOOK_S3_LISTEN=f"127.0.0.1:{s3_port}",
+            STOOK_SITE_ROOT=str(self.site),
             STOOK_SECURE_COOKIES="false",
             STOOK_ADMIN_PASSWORD="s3-tests-admin-password",
             # Everything, s3s's request traces included, so the secret check below means something.
             RUST_LOG="debug,s3s=debug,sqlx=warn,hyper=info,h2=info,aws_smithy_runtime=info",
         )
-        if s3_domain:
-            env["STOOK_S3_DOMAIN"] = s3_domain
-        env.update(serve_env or {})
-        self.backend = "proxy" if upstream else "local"
-        if upstream:
+        if self.s3_domain:
+            env["STOOK_S3_DOMAIN"] = self.s3_domain
+        env.update(self.serve_env)
+        if self.upstream:
             env.update(
                 STOOK_S3_BACKEND="proxy",
-                STOOK_S3_UPSTREAM_URL=upstream.url,
-                STOOK_S3_UPSTREAM_REGION=upstream.REGION,
-                STOOK_S3_UPSTREAM_ACCESS_KEY_ID=upstream.access_key_id,
-                STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY=upstream.secret_access_key,
+                STOOK_S3_UPSTREAM_URL=self.upstream.url,
+                STOOK_S3_UPSTREAM_REGION=self.upstream.REGION,
+                STOOK_S3_UPSTREAM_ACCESS_KEY_ID=self.upstream.access_key_id,
+                STOOK_S3_UPSTREAM_SECRET_ACCESS_KEY=self.upstream.secret_access_key,
             )
-        self.log = open(self.data_dir / "stook.log", "w")
-        self.process = subprocess.Popen([str(STOOK), "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        wait_for_port(self.s3_port, self.process)
+        process = subprocess.Popen([str(STOOK), "serve"], env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_port(s3_port, process)
+        return process
+
+    def another_instance(self):
+        """A second `stook serve` on the same database: its S3 endpoint URL."""
+        port = free_port()
+        self.others.append(self.serve(port))
+        return f"http://127.0.0.1:{port}"
+
+    def sql(self, statement):
+        """Runs one SQL statement on this server's database, behind its back."""
+        if self.postgres:
+            subprocess.run(["psql", self.postgres.url, "-v", "ON_ERROR_STOP=1", "-qc", statement], check=True)
+        else:
+            import sqlite3
+            with sqlite3.connect(self.data_dir / "stook.db") as db:
+                db.execute(statement)
 
     def cli(self, *args):
         done = subprocess.run(
@@ -180,12 +204,14 @@ class Stook:
             raise RuntimeError(f"stook {' '.join(args)} failed: {done.stderr}")
         return json.loads(done.stdout) if done.stdout.strip() else None
 
-    def key(self, actions, path=None, bucket="test-photos"):
+    def key(self, actions, path=None, bucket="test-photos", networks=None):
         """A new scoped key: (access key id, secret)."""
         args = ["credential", "create", "--bucket", bucket, "--name", "key-" + uuid.uuid4().hex[:10]]
         args += ["--actions", actions]
         if path:
             args += ["--path", path]
+        if networks:
+            args += ["--networks", networks]
         made = self.cli(*args)
         self.secrets.append(made["secret_key"])
         return made["credential"]["access_key_id"], made["secret_key"]
@@ -193,11 +219,11 @@ class Stook:
     def credential(self, access_key_id):
         return next(c for c in self.cli("credential", "list") if c["access_key_id"] == access_key_id)
 
-    def client(self, key, **config):
+    def client(self, key, endpoint=None, **config):
         access_key_id, secret = key
         return boto3.client(
             "s3",
-            endpoint_url=self.endpoint,
+            endpoint_url=endpoint or self.endpoint,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret,
             region_name="us-east-1",
@@ -211,11 +237,12 @@ class Stook:
         )
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        for process in [self.process, *self.others]:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
         self.log.close()
         if self.postgres:
             self.postgres.drop()

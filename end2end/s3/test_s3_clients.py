@@ -505,3 +505,119 @@ def test_a_stalled_upload_does_not_hold_up_the_stop():
         stalled.close()
     finally:
         server.stop()
+
+
+def until(condition, seconds=1.0, what="the change"):
+    """Waits for condition() to hold; fails if it takes longer than `seconds`."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < seconds, f"{what} did not take effect within {seconds} s"
+        time.sleep(0.05)
+
+
+def works(s3, key="photos/a.jpg"):
+    try:
+        s3.head_object(Bucket="test-photos", Key=key)
+        return True
+    except ClientError:
+        return False
+
+
+def refusal(s3, key="photos/a.jpg"):
+    """The error code and message a GetObject gets (it must be refused)."""
+    with pytest.raises(ClientError) as refused:
+        s3.get_object(Bucket="test-photos", Key=key)
+    return error_code(refused), error_message(refused)
+
+
+def test_a_paused_key_is_inactive_until_resumed(stook):
+    key = stook.key("read-only")
+    s3 = stook.client(key)
+    assert works(s3)
+    stook.cli("credential", "pause", key[0])
+    until(lambda: not works(s3), what="the pause")
+    code, message = refusal(s3)
+    assert code == "InvalidAccessKeyId" and "inactive" in message
+    stook.cli("credential", "resume", key[0])
+    until(lambda: works(s3), what="the resume")
+
+
+def test_an_expired_key_is_refused_saying_so(stook):
+    key = stook.key("read-only")
+    s3 = stook.client(key)
+    assert works(s3)
+    stook.sql(f"UPDATE credentials SET expires_at = 1 WHERE access_key_id = '{key[0]}'")
+    until(lambda: not works(s3), what="the expiry")
+    code, message = refusal(s3)
+    assert code == "InvalidAccessKeyId" and "expired" in message
+
+
+def test_a_key_limited_to_networks_says_which_address_it_refused(stook):
+    key = stook.key("read-only", networks="10.0.0.0/8, 2001:db8::/32")
+    s3 = stook.client(key)
+    code, message = refusal(s3)
+    assert code == "AccessDenied"
+    assert "127.0.0.1" in message and "10.0.0.0/8" in message
+    stook.cli("credential", "update", key[0], "--networks", "127.0.0.0/8")
+    until(lambda: works(s3), what="the new network list")
+
+
+def test_an_edit_reaches_the_endpoint_within_a_second(stook):
+    key = stook.key("read-write", path="edit-a/")
+    s3 = stook.client(key)
+    s3.put_object(Bucket="test-photos", Key="edit-a/x.txt", Body=b"x")
+    preview = stook.cli("credential", "update", key[0], "--path", "edit-b/", "--dry-run")
+    assert [c["field"] for c in preview["changes"]] == ["Path"]
+    assert works(s3, "edit-a/x.txt"), "a dry run changes nothing"
+    stook.cli("credential", "update", key[0], "--path", "edit-b/")
+    until(lambda: not works(s3, "edit-a/x.txt"), what="the new path")
+    s3.put_object(Bucket="test-photos", Key="edit-b/y.txt", Body=b"y")
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket="test-photos", Key="edit-a/z.txt", Body=b"z")
+    assert error_code(refused) == "AccessDenied"
+    stook.cli("credential", "update", key[0], "--actions", "read-only")
+    until(lambda: not _put(s3, "edit-b/w.txt"), what="losing PutObject")
+    assert works(s3, "edit-b/y.txt"), "reading stays"
+
+
+def _put(s3, key):
+    try:
+        s3.put_object(Bucket="test-photos", Key=key, Body=b"w")
+        return True
+    except ClientError:
+        return False
+
+
+def test_rotation_keeps_the_old_pair_for_its_grace_period_then_retires_it(stook):
+    old = stook.key("read-only")
+    old_s3 = stook.client(old)
+    rotated = stook.cli("credential", "rotate", old[0], "--grace", "3s")
+    new = (rotated["credential"]["access_key_id"], rotated["secret_key"])
+    stook.secrets.append(new[1])
+    assert rotated["credential"]["replaces"] == old[0]
+    new_s3 = stook.client(new)
+    assert works(new_s3), "the new pair works at once"
+    assert works(old_s3), "the old pair works during the grace period"
+    time.sleep(3.2)
+    # No request succeeds after the grace period, cached or not.
+    code, message = refusal(old_s3)
+    assert code == "InvalidAccessKeyId" and "rotation" in message
+    assert works(new_s3)
+
+
+def test_two_instances_on_one_database_agree_within_a_second(stook):
+    if not stook.postgres:
+        pytest.skip("two instances share a PostgreSQL database")
+    other = stook.another_instance()
+    key = stook.key("read-only", path="photos/")
+    here, there = stook.client(key), stook.client(key, endpoint=other)
+    assert works(here) and works(there)
+    stook.cli("credential", "update", key[0], "--path", "docs/")
+    until(lambda: not works(here) and not works(there), what="the edit on both instances")
+    assert works(there, "docs/readme.txt")
+    stook.cli("credential", "pause", key[0])
+    until(lambda: not works(here, "docs/readme.txt") and not works(there, "docs/readme.txt"), what="the pause")
+    stook.cli("credential", "resume", key[0])
+    until(lambda: works(here, "docs/readme.txt") and works(there, "docs/readme.txt"), what="the resume")
+    stook.cli("credential", "revoke", key[0])
+    until(lambda: not works(here, "docs/readme.txt") and not works(there, "docs/readme.txt"), what="the revocation")

@@ -17,6 +17,9 @@ mod m20261127_000010_create_key_activity;
 mod m20261127_000011_create_key_denials;
 mod m20261127_000012_create_key_sources;
 mod m20261127_000013_credential_networks;
+mod m20261128_000014_credential_rotation;
+mod m20261128_000015_key_activity_folders;
+mod m20261128_000016_create_settings;
 
 pub struct Migrator;
 
@@ -37,6 +40,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000011_create_key_denials::Migration),
             Box::new(m20261127_000012_create_key_sources::Migration),
             Box::new(m20261127_000013_credential_networks::Migration),
+            Box::new(m20261128_000014_credential_rotation::Migration),
+            Box::new(m20261128_000015_key_activity_folders::Migration),
+            Box::new(m20261128_000016_create_settings::Migration),
         ]
     }
 }

@@ -306,6 +306,112 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
             let credential = credentials::set_paused(cx.db, &operator, &access_key_id, false).await?;
             cx.output(&credential, |c| format!("Resumed {}.", c.access_key_id))
         }
+        CredentialCommand::Update {
+            access_key_id,
+            name,
+            path,
+            actions,
+            expires_in_days,
+            never_expires,
+            networks,
+            dry_run,
+        } => {
+            use app::services::key_edits::{self, EditCredential};
+            let expires_at = match (expires_in_days, never_expires) {
+                (Some(0), _) => {
+                    return Err(AppError::invalid(
+                        "expires_in_days",
+                        "give at least 1 day, or --never-expires",
+                    ));
+                }
+                (Some(days), _) => Some(Some(now() + i64::from(days) * 86_400)),
+                (None, true) => Some(None),
+                (None, false) => None,
+            };
+            let input = EditCredential {
+                name: name.as_deref(),
+                path: path.as_deref(),
+                actions: actions.as_deref(),
+                expires_at,
+                networks: networks.as_deref(),
+            };
+            if dry_run {
+                let preview = key_edits::preview_edit(cx.db, &operator, &access_key_id, input).await?;
+                return cx.output(&preview, |p| {
+                    if p.changes_nothing() {
+                        return "Nothing would change.".into();
+                    }
+                    let mut out: Vec<String> = p
+                        .changes
+                        .iter()
+                        .map(|c| format!("{}: {} → {}", c.field, c.before, c.after))
+                        .collect();
+                    if !p.gained.is_empty() {
+                        out.push(format!("Actions gained: {}", p.gained.join(", ")));
+                    }
+                    if !p.lost.is_empty() {
+                        out.push(format!("Actions lost: {}", p.lost.join(", ")));
+                    }
+                    out.extend(p.would_fail.iter().map(|f| format!("{} ({})", f.sentence(), f.reason)));
+                    if !p.addresses_left_out.is_empty() {
+                        out.push(format!(
+                            "Would refuse requests from: {}",
+                            p.addresses_left_out.join(", ")
+                        ));
+                    }
+                    out.push("Nothing was changed (--dry-run).".into());
+                    out.join("\n")
+                });
+            }
+            let credential = key_edits::edit_credential(cx.db, &operator, &access_key_id, input).await?;
+            cx.output(&credential, |c| {
+                format!(
+                    "Updated {} “{}”: {} on {}{}.",
+                    c.access_key_id,
+                    c.name.clone().unwrap_or_default(),
+                    c.permission_summary,
+                    c.bucket,
+                    c.path.as_deref().map(|p| format!("/{p}")).unwrap_or_default()
+                )
+            })
+        }
+        CredentialCommand::Rotate { access_key_id, grace } => {
+            let grace_secs = parse_grace(&grace).map_err(|m| AppError::invalid("grace", m))?;
+            let (credential, key) =
+                credentials::rotate_credential(cx.db, cx.secrets, &operator, &access_key_id, grace_secs, None).await?;
+            #[derive(Serialize)]
+            struct Rotated {
+                credential: app::domain::CredentialView,
+                secret_key: String,
+                old_access_key_id: String,
+                grace_secs: i64,
+            }
+            cx.output(
+                &Rotated {
+                    credential,
+                    secret_key: key.secret_key,
+                    old_access_key_id: access_key_id.trim().to_string(),
+                    grace_secs,
+                },
+                |r| {
+                    let old = if r.grace_secs == 0 {
+                        format!("{} stopped working now.", r.old_access_key_id)
+                    } else {
+                        format!(
+                            "{} keeps working until {} at the latest, then retires.",
+                            r.old_access_key_id,
+                            app::domain::format_utc(now() + r.grace_secs)
+                        )
+                    };
+                    format!(
+                        "Rotated “{}”: {old}\nAccess key id: {}\nSecret key (shown once): {}",
+                        r.credential.name.clone().unwrap_or_default(),
+                        r.credential.access_key_id,
+                        r.secret_key
+                    )
+                },
+            )
+        }
         CredentialCommand::Setup { access_key_id, client } => {
             use app::client_setups;
             let (access, secret) = credentials::setup_material(cx.db, cx.secrets, &access_key_id).await?;
@@ -326,6 +432,35 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
             cx.output(&Setup { client, text }, |s| s.text.trim_end().to_string())
         }
     }
+}
+
+/// A rotation's grace period in seconds: `now`, or a number with `s`, `m`, `h` or `d`.
+fn parse_grace(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if text == "now" {
+        return Ok(0);
+    }
+    let unit = match text.chars().last() {
+        Some('s') => 1,
+        Some('m') => 60,
+        Some('h') => 3_600,
+        Some('d') => 86_400,
+        _ => {
+            return Err(format!(
+                "“{text}” is not a grace period: give now, or a number with s, m, h or d (like 1h)."
+            ));
+        }
+    };
+    let secs = text[..text.len() - 1]
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 0)
+        .map(|n| n.saturating_mul(unit))
+        .ok_or_else(|| format!("“{text}” is not a grace period: give now, or a number with s, m, h or d (like 1h)."))?;
+    if secs > 30 * 86_400 {
+        return Err("A grace period lasts at most 30 days.".into());
+    }
+    Ok(secs)
 }
 
 pub async fn load_demo(cx: &Context<'_>, options: DemoOptions) -> Outcome {
@@ -446,6 +581,41 @@ pub enum CredentialCommand {
     Pause { access_key_id: String },
     /// Resume a paused key
     Resume { access_key_id: String },
+    /// Change a key's name, path, actions, expiry or networks; flags left out keep their
+    /// value. It takes effect at the S3 endpoint within a second
+    Update {
+        access_key_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Folder the key is limited to; an empty value for the whole bucket
+        #[arg(long)]
+        path: Option<String>,
+        /// Actions: `read-only`, `read-write`, `all`, or S3 action names
+        #[arg(long)]
+        actions: Option<String>,
+        /// The key stops working this many days from now
+        #[arg(long, conflicts_with = "never_expires")]
+        expires_in_days: Option<u32>,
+        /// The key never expires
+        #[arg(long)]
+        never_expires: bool,
+        /// Networks the key may be used from; an empty value for anywhere
+        #[arg(long)]
+        networks: Option<String>,
+        /// Print what would change (and which of the last 7 days' requests would now be
+        /// denied) without changing anything
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Rotate a key: a new pair with the same scope takes its name (printed once), and the
+    /// old pair keeps working for the grace period, then retires on its own
+    Rotate {
+        access_key_id: String,
+        /// How long the old pair keeps working: `now`, or a number with s, m, h or d
+        /// (`90s`, `1h`, `7d`; at most 30 days)
+        #[arg(long)]
+        grace: String,
+    },
     /// Print a ready-to-use client configuration for a key (with its secret, except the
     /// Cyberduck bookmark)
     Setup {
@@ -465,4 +635,22 @@ pub struct DemoOptions {
     /// S3 endpoint URL the demo regions advertise
     #[arg(long, default_value = "http://127.0.0.1:9000")]
     pub s3_endpoint: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_grace;
+
+    #[test]
+    fn grace_periods_read_like_durations() {
+        assert_eq!(parse_grace("now"), Ok(0));
+        assert_eq!(parse_grace("90s"), Ok(90));
+        assert_eq!(parse_grace("2m"), Ok(120));
+        assert_eq!(parse_grace("1h"), Ok(3_600));
+        assert_eq!(parse_grace("7d"), Ok(604_800));
+        assert!(parse_grace("31d").is_err());
+        assert!(parse_grace("-1h").is_err());
+        assert!(parse_grace("soon").is_err());
+        assert!(parse_grace("h").is_err());
+    }
 }

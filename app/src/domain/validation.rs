@@ -80,6 +80,95 @@ pub fn expiry_from_choice(
     }
 }
 
+/// How long a rotated key's old pair keeps working beside the new one, so running jobs
+/// can move over without a failed request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RotationGrace {
+    Now,
+    Hour,
+    Day,
+    Week,
+}
+
+impl RotationGrace {
+    pub const ALL: [RotationGrace; 4] = [
+        RotationGrace::Now,
+        RotationGrace::Hour,
+        RotationGrace::Day,
+        RotationGrace::Week,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotationGrace::Now => "now",
+            RotationGrace::Hour => "1h",
+            RotationGrace::Day => "1d",
+            RotationGrace::Week => "7d",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RotationGrace::Now => "Now: the old key stops at once",
+            RotationGrace::Hour => "In 1 hour",
+            RotationGrace::Day => "In 1 day",
+            RotationGrace::Week => "In 7 days",
+        }
+    }
+
+    pub fn secs(self) -> i64 {
+        match self {
+            RotationGrace::Now => 0,
+            RotationGrace::Hour => 3_600,
+            RotationGrace::Day => 86_400,
+            RotationGrace::Week => 7 * 86_400,
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<RotationGrace, String> {
+        let text = text.trim();
+        RotationGrace::ALL
+            .into_iter()
+            .find(|g| g.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| format!("“{text}” is not a grace period: choose now, 1h, 1d or 7d."))
+    }
+}
+
+/// The expiry of the pair a rotation makes: the old pair's lifetime again, counted from
+/// now (none if it had none), and never past `max_days` when a cap applies.
+pub fn rotated_expiry(
+    old_created_at: i64,
+    old_expires_at: Option<i64>,
+    now: i64,
+    max_days: Option<u32>,
+) -> Option<i64> {
+    let renewed = old_expires_at.map(|expires_at| now + (expires_at - old_created_at).max(0));
+    match max_days {
+        Some(max) => {
+            let limit = now + i64::from(max) * 86_400;
+            Some(renewed.map_or(limit, |at| at.min(limit)))
+        }
+        None => renewed,
+    }
+}
+
+/// The longest key lifetime limit an admin may set: ten years (any longer is no limit).
+pub const LONGEST_LIMIT_DAYS: u32 = 3650;
+
+/// Parses the form's value: empty for no limit, else whole days.
+pub fn parse_lifetime_limit(text: &str) -> Result<Option<u32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(days) if (1..=LONGEST_LIMIT_DAYS).contains(&days) => Ok(Some(days)),
+        _ => Err(format!(
+            "“{text}” is not a number of days from 1 to {LONGEST_LIMIT_DAYS}; leave it empty for no limit."
+        )),
+    }
+}
+
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Long enough for any passphrase, short enough that nobody makes argon2 chew megabytes.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
@@ -376,5 +465,41 @@ mod tests {
                 .contains("earlier")
         );
         assert_eq!(expiry_from_choice("30", "", now, Some(30)), Ok(Some(now + 30 * 86_400)));
+    }
+
+    #[test]
+    fn rotation_grace_periods_parse_and_last() {
+        assert_eq!(RotationGrace::parse(" 1H "), Ok(RotationGrace::Hour));
+        assert_eq!(RotationGrace::parse("7d").map(RotationGrace::secs), Ok(604_800));
+        assert_eq!(RotationGrace::parse("now").map(RotationGrace::secs), Ok(0));
+        assert!(RotationGrace::parse("2h").unwrap_err().contains("1h"));
+        for grace in RotationGrace::ALL {
+            assert_eq!(RotationGrace::parse(grace.as_str()), Ok(grace));
+        }
+    }
+
+    #[test]
+    fn a_rotated_key_lives_as_long_again_within_the_cap() {
+        let now = 1_000_000;
+        // Made at 0 to last 30 days: the new pair lasts 30 days from now.
+        assert_eq!(rotated_expiry(0, Some(30 * 86_400), now, None), Some(now + 30 * 86_400));
+        assert_eq!(rotated_expiry(0, None, now, None), None);
+        // A cap of 7 days shortens both a longer lifetime and "never".
+        assert_eq!(
+            rotated_expiry(0, Some(30 * 86_400), now, Some(7)),
+            Some(now + 7 * 86_400)
+        );
+        assert_eq!(rotated_expiry(0, None, now, Some(7)), Some(now + 7 * 86_400));
+        // A shorter lifetime stays as it was.
+        assert_eq!(rotated_expiry(0, Some(86_400), now, Some(7)), Some(now + 86_400));
+    }
+
+    #[test]
+    fn lifetime_limits_are_whole_days_or_none() {
+        assert_eq!(parse_lifetime_limit(" "), Ok(None));
+        assert_eq!(parse_lifetime_limit("30"), Ok(Some(30)));
+        assert!(parse_lifetime_limit("0").is_err());
+        assert!(parse_lifetime_limit("3651").is_err());
+        assert!(parse_lifetime_limit("a month").unwrap_err().contains("a month"));
     }
 }

@@ -275,15 +275,35 @@ pub struct CredentialView {
     pub denied_requests: i64,
     /// The networks (CIDR) it may be used from; empty: anywhere.
     pub networks: Vec<String>,
+    /// Rotation: the access key id of the pair that replaced this one (it works until
+    /// `expires_at`, the grace period's end) ...
+    pub replaced_by: Option<String>,
+    /// ... and, on the new pair, the one it replaced.
+    pub replaces: Option<String>,
 }
 
 impl CredentialView {
+    /// Its state as the list and the drawer badge it: (CSS class, words).
+    pub fn badge(&self, now: i64) -> (&'static str, &'static str) {
+        let ended = self.expires_at.is_some_and(|t| t <= now);
+        match self.status {
+            KeyStatus::Revoked => ("status status-revoked", "Revoked"),
+            KeyStatus::Paused => ("status status-paused", "Paused"),
+            KeyStatus::Active if self.replaced_by.is_some() && ended => ("status status-revoked", "Retired"),
+            KeyStatus::Active if ended => ("status status-revoked", "Expired"),
+            KeyStatus::Active if self.replaced_by.is_some() => ("status status-paused", "Retiring"),
+            KeyStatus::Active => ("status status-active", "Active"),
+        }
+    }
+
     /// Why the S3 endpoint refuses this key outright, if it does.
     pub fn refusal(&self, now: i64) -> Option<&'static str> {
         if self.status == KeyStatus::Revoked {
             Some("this key has been revoked")
         } else if self.status == KeyStatus::Paused {
             Some("this key is paused")
+        } else if self.expires_at.is_some_and(|t| t <= now) && self.replaced_by.is_some() {
+            Some("this key was replaced by rotation and has retired")
         } else if self.expires_at.is_some_and(|t| t <= now) {
             Some("this key has expired")
         } else {
@@ -310,6 +330,62 @@ pub struct CredentialPage {
 impl CredentialPage {
     pub fn page_count(&self) -> u64 {
         self.total.div_ceil(self.page_size.max(1)).max(1)
+    }
+}
+
+/// What an edit of a credential would change, shown before it is saved.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditPreview {
+    /// The fields that change.
+    pub changes: Vec<FieldChange>,
+    /// Actions the key would gain and lose.
+    pub gained: Vec<String>,
+    pub lost: Vec<String>,
+    /// Requests of the last [`PREVIEW_DAYS`] days that the new scope would deny.
+    pub would_fail: Vec<FailingRequests>,
+    /// Addresses that used the key in the last [`PREVIEW_DAYS`] days and the new
+    /// networks leave out.
+    pub addresses_left_out: Vec<String>,
+}
+
+/// How far back an edit's preview replays the key's requests.
+pub const PREVIEW_DAYS: i64 = 7;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// Recorded requests of one action in one folder that an edit would deny.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailingRequests {
+    pub action: String,
+    /// The folder they named (`""`: the bucket's top level); `None` for requests that
+    /// name no object (bucket settings).
+    pub folder: Option<String>,
+    pub requests: i64,
+    /// Why, in the evaluator's words.
+    pub reason: String,
+}
+
+impl FailingRequests {
+    /// "12 s3:PutObject requests under uploads/ would fail".
+    pub fn sentence(&self) -> String {
+        let requests = if self.requests == 1 { "request" } else { "requests" };
+        let place = match self.folder.as_deref() {
+            None => String::new(),
+            Some("") => " at the top of the bucket".to_string(),
+            Some(folder) => format!(" under {folder}"),
+        };
+        format!("{} {} {requests}{place} would fail", self.requests, self.action)
+    }
+}
+
+impl EditPreview {
+    pub fn changes_nothing(&self) -> bool {
+        self.changes.is_empty()
     }
 }
 
@@ -394,6 +470,9 @@ pub enum AuditAction {
     CredentialDelete,
     CredentialPause,
     CredentialResume,
+    CredentialRotate,
+    CredentialUpdate,
+    SettingChange,
     /// Many denied requests from one key within one write of the S3 endpoint's activity.
     CredentialDeniedBurst,
 }
@@ -416,11 +495,14 @@ impl AuditAction {
             AuditAction::CredentialDelete => "credential.delete",
             AuditAction::CredentialPause => "credential.pause",
             AuditAction::CredentialResume => "credential.resume",
+            AuditAction::CredentialRotate => "credential.rotate",
+            AuditAction::CredentialUpdate => "credential.update",
             AuditAction::CredentialDeniedBurst => "credential.denied_burst",
+            AuditAction::SettingChange => "setting.change",
         }
     }
 
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::SessionLogin,
         AuditAction::SessionLoginFailed,
         AuditAction::SessionLogout,
@@ -430,6 +512,8 @@ impl AuditAction {
         AuditAction::CredentialRevoke,
         AuditAction::CredentialPause,
         AuditAction::CredentialResume,
+        AuditAction::CredentialUpdate,
+        AuditAction::CredentialRotate,
         AuditAction::CredentialDelete,
         AuditAction::CredentialDeniedBurst,
         AuditAction::BucketCreate,
@@ -437,6 +521,7 @@ impl AuditAction {
         AuditAction::BucketRotateMasterKey,
         AuditAction::UserCreate,
         AuditAction::RegionCreate,
+        AuditAction::SettingChange,
     ];
 
     pub fn parse(name: &str) -> Option<AuditAction> {
@@ -461,7 +546,10 @@ impl AuditAction {
             AuditAction::CredentialDelete => "Credential deleted",
             AuditAction::CredentialPause => "Credential paused",
             AuditAction::CredentialResume => "Credential resumed",
+            AuditAction::CredentialRotate => "Credential rotated",
+            AuditAction::CredentialUpdate => "Credential edited",
             AuditAction::CredentialDeniedBurst => "Burst of denied S3 requests",
+            AuditAction::SettingChange => "Setting changed",
         }
     }
 }

@@ -104,9 +104,7 @@ pub async fn create_credential(
             actions.join(" ")
         };
         // Admins are not held to the lifetime a customer may choose.
-        let cap = state
-            .max_key_lifetime_days
-            .filter(|_| !caller.signed_in().is_some_and(|u| u.is_admin()));
+        let cap = crate::services::settings::key_lifetime_cap(&state, &caller).await?;
         let expires_at = crate::domain::expiry_from_choice(&expires, &expires_on, crate::services::now(), cap)
             .map_err(|m| AppError::invalid("expires", m))?;
         let input = credentials::CreateCredential {
@@ -184,6 +182,169 @@ async fn set_paused(access_key_id: String, paused: bool) -> Result<CredentialVie
         let (state, caller) = caller().await?;
         let view = credentials::set_paused(&state.db, &caller, &access_key_id, paused).await?;
         leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
+        Ok(view)
+    })
+    .await
+}
+
+/// Rotates a key: a new pair with the same scope takes its name, and the old one keeps
+/// working for `grace` (`now`, `1h`, `1d` or `7d`), then retires on its own. Opens the new
+/// pair's drawer, where its owner reveals the secret as for any key.
+#[server(endpoint = "credentials/rotate")]
+pub async fn rotate_credential(
+    access_key_id: String,
+    #[server(default)] grace: String,
+) -> Result<CredentialView, AppError> {
+    respond(async move {
+        let (state, caller) = caller().await?;
+        let grace = crate::domain::RotationGrace::parse(&grace).map_err(|m| AppError::invalid("grace", m))?;
+        let (view, _secret_shown_only_after_password) = credentials::rotate_credential(
+            &state.db,
+            &state.secrets,
+            &caller,
+            &access_key_id,
+            grace.secs(),
+            crate::services::settings::key_lifetime_cap(&state, &caller).await?,
+        )
+        .await?;
+        leptos_axum::redirect(&format!("/?key={}", view.access_key_id));
+        Ok(view)
+    })
+    .await
+}
+
+/// Pauses or revokes (`change`) the selected keys (`keys`, repeated) at once; nothing
+/// changes when one of them is not the caller's to manage. Back to the list, which says
+/// how many changed.
+#[server(endpoint = "credentials/bulk")]
+pub async fn bulk_change(change: String, #[server(default)] keys: Vec<String>) -> Result<usize, AppError> {
+    respond(async move {
+        let (state, caller) = caller().await?;
+        let bulk = credentials::BulkChange::parse(&change).map_err(|m| AppError::invalid("change", m))?;
+        let changed = credentials::bulk_change(&state.db, &caller, &keys, bulk).await?;
+        let done = match bulk {
+            credentials::BulkChange::Pause => "paused",
+            credentials::BulkChange::Revoke => "revoked",
+        };
+        leptos_axum::redirect(&format!("/?done={done}&count={changed}"));
+        Ok(changed)
+    })
+    .await
+}
+
+/// An edit as a form or API call sends it: each field omitted keeps its value.
+/// `expires` is `keep` (or omitted), `never`, a number of days or `date` with
+/// `expires_on`; `actions` (repeated) replaces the actions when given or when
+/// `edit_actions` is set (the panel's form sets it, so ticking nothing is an error).
+#[cfg(feature = "ssr")]
+struct EditFields {
+    name: Option<String>,
+    path: Option<String>,
+    actions: Vec<String>,
+    edit_actions: Option<String>,
+    expires: Option<String>,
+    expires_on: Option<String>,
+    networks: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl EditFields {
+    /// The expiry to set, with the customer's lifetime cap (admins are not held to it).
+    async fn expires_at(
+        &self,
+        state: &crate::services::AppState,
+        caller: &crate::services::caller::Caller,
+    ) -> Result<Option<Option<i64>>, AppError> {
+        let choice = self.expires.as_deref().map(str::trim).unwrap_or("keep");
+        if choice == "keep" {
+            return Ok(None);
+        }
+        let cap = crate::services::settings::key_lifetime_cap(state, caller).await?;
+        let on = self.expires_on.clone().unwrap_or_default();
+        crate::domain::expiry_from_choice(choice, &on, crate::services::now(), cap)
+            .map(Some)
+            .map_err(|m| AppError::invalid("expires", m))
+    }
+
+    fn actions(&self) -> Option<String> {
+        (self.edit_actions.is_some() || !self.actions.is_empty()).then(|| self.actions.join(" "))
+    }
+}
+
+/// What saving an edit would change: the fields, the actions gained and lost, and the
+/// requests of the last 7 days the new scope would deny.
+#[server(endpoint = "credentials/update/preview")]
+#[allow(clippy::too_many_arguments)]
+pub async fn preview_edit(
+    access_key_id: String,
+    #[server(default)] name: Option<String>,
+    #[server(default)] path: Option<String>,
+    #[server(default)] actions: Vec<String>,
+    #[server(default)] edit_actions: Option<String>,
+    #[server(default)] expires: Option<String>,
+    #[server(default)] expires_on: Option<String>,
+    #[server(default)] networks: Option<String>,
+) -> Result<crate::domain::EditPreview, AppError> {
+    let fields = EditFields {
+        name,
+        path,
+        actions,
+        edit_actions,
+        expires,
+        expires_on,
+        networks,
+    };
+    respond(async move {
+        let (state, caller) = caller().await?;
+        let expires_at = fields.expires_at(&state, &caller).await?;
+        let actions = fields.actions();
+        let input = crate::services::key_edits::EditCredential {
+            name: fields.name.as_deref(),
+            path: fields.path.as_deref(),
+            actions: actions.as_deref(),
+            expires_at,
+            networks: fields.networks.as_deref(),
+        };
+        crate::services::key_edits::preview_edit(&state.db, &caller, &access_key_id, input).await
+    })
+    .await
+}
+
+/// Saves an edit of a credential's name, path, actions, expiry or networks.
+#[server(endpoint = "credentials/update")]
+#[allow(clippy::too_many_arguments)]
+pub async fn update_credential(
+    access_key_id: String,
+    #[server(default)] name: Option<String>,
+    #[server(default)] path: Option<String>,
+    #[server(default)] actions: Vec<String>,
+    #[server(default)] edit_actions: Option<String>,
+    #[server(default)] expires: Option<String>,
+    #[server(default)] expires_on: Option<String>,
+    #[server(default)] networks: Option<String>,
+) -> Result<CredentialView, AppError> {
+    let fields = EditFields {
+        name,
+        path,
+        actions,
+        edit_actions,
+        expires,
+        expires_on,
+        networks,
+    };
+    respond(async move {
+        let (state, caller) = caller().await?;
+        let expires_at = fields.expires_at(&state, &caller).await?;
+        let actions = fields.actions();
+        let input = crate::services::key_edits::EditCredential {
+            name: fields.name.as_deref(),
+            path: fields.path.as_deref(),
+            actions: actions.as_deref(),
+            expires_at,
+            networks: fields.networks.as_deref(),
+        };
+        let view = crate::services::key_edits::edit_credential(&state.db, &caller, &access_key_id, input).await?;
+        leptos_axum::redirect(&format!("/?key={}&saved=1", view.access_key_id));
         Ok(view)
     })
     .await

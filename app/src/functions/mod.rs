@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod buckets;
 pub mod credentials;
+pub mod settings;
 
 #[cfg(feature = "ssr")]
 pub use server_side::*;

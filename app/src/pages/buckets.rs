@@ -109,7 +109,7 @@ fn BucketCard(
                 </dd>
                 {own.then(|| view! {
                     <dt>"Master secret key"</dt>
-                    <dd><SecretReveal access_key_id=key_id.clone() access=master_access.clone() /></dd>
+                    <dd><SecretReveal access_key_id=key_id.clone() setups=crate::client_setups::setups(&master_access, crate::client_setups::SECRET_PLACEHOLDER) /></dd>
                 })}
             </dl>
             {move || if rotating.get() == Some(id) {

@@ -2,15 +2,16 @@
 //! revoke / delete behind a confirmation step (`&confirm=revoke|delete` in the URL, so
 //! it works with and without JavaScript).
 
+use super::key_edit::{EditValues, KeyEditor};
 use super::key_insight::{CyberduckLink, KeyActivityView, KeyInsight, SIMULATE_NAME_PARAM, SIMULATE_PARAM};
 use super::list_query::ListState;
 use super::secret::{CopyText, SecretReveal};
 use super::{BusySubmit, ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};
 use crate::client_setups::KeyAccess;
-use crate::domain::{CredentialDetail, KeyKind, KeyStatus, format_utc};
+use crate::domain::{CredentialDetail, KeyKind, KeyStatus, RotationGrace, format_utc};
 use crate::functions::credentials::{
-    DeleteCredential, PauseCredential, ResumeCredential, RevokeCredential, get_credential,
+    DeleteCredential, PauseCredential, ResumeCredential, RevokeCredential, RotateCredential, get_credential,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
@@ -63,6 +64,9 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
     let live = c.status != KeyStatus::Revoked;
     let paused = c.status == KeyStatus::Paused;
     let scoped = c.kind == KeyKind::Scoped;
+    let editable = scoped && live;
+    // Rotation needs a working key that was not rotated already.
+    let rotatable = c.status == KeyStatus::Active && c.replaced_by.is_none();
     let confirm_href = {
         let list_state = list_state.clone();
         let id = id.clone();
@@ -97,7 +101,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
         name: c.name.clone(),
         access_key_id: id.clone(),
     };
-    view! {
+    let header = view! {
         <header class="dialog-header">
             <div>
                 <p class="crumbs">"Credential"</p>
@@ -105,17 +109,50 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             </div>
             <a href=close_href class="btn btn-ghost btn-small" aria-label="Close the details">"Close"</a>
         </header>
+    };
+    let editing = query.read_untracked().get("edit");
+    if let Some(step) = editing.filter(|_| editable) {
+        let values = EditValues::from_query(&query.read_untracked(), &c);
+        return view! {
+            {header}
+            <KeyEditor credential=c.clone() list_state previewing=step == "preview" values />
+        }
+        .into_any();
+    }
+    let saved = query.read_untracked().get("saved").is_some();
+    view! {
+        {header}
+        {saved.then(|| view! { <p class="alert alert-ok" role="status" data-testid="edit-saved">"Changes saved. The S3 endpoint uses them within a second."</p> })}
         <dl class="props">
             <dt>"Status"</dt>
             <dd>
-                {match c.status {
-                    KeyStatus::Active => view! { <span class="status status-active">"Active"</span> },
-                    KeyStatus::Paused => view! { <span class="status status-paused">"Paused"</span> },
-                    KeyStatus::Revoked => view! { <span class="status status-revoked">"Revoked"</span> },
-                }}
+                {
+                    let (class, text) = c.badge(detail.now);
+                    view! { <span class=class data-testid="drawer-status">{text}</span> }
+                }
                 {paused.then(|| view! { <span class="muted">" — refused by the S3 endpoint until resumed"</span> })}
                 {c.revoked_at.map(|t| view! { <span class="muted">" since " {format_utc(t)}</span> })}
             </dd>
+            {c.replaced_by.clone().map(|next| {
+                let href = list_state.href(&[("key", &next)]);
+                let until = c.expires_at.map(format_utc).unwrap_or_default();
+                view! {
+                    <dt>"Rotated"</dt>
+                    <dd data-testid="replaced-by">
+                        "Replaced by " <a href=href><code>{next}</code></a>
+                        {(c.status == KeyStatus::Active).then(|| format!("; this old key works until {until}, then retires."))}
+                    </dd>
+                }
+            })}
+            {c.replaces.clone().map(|old| {
+                let href = list_state.href(&[("key", &old)]);
+                view! {
+                    <dt>"Rotated from"</dt>
+                    <dd data-testid="replaces">"Replaces " <a href=href><code>{old}</code></a></dd>
+                }
+            })}
+            <dt>"Expires"</dt>
+            <dd data-testid="expires">{c.expires_at.map(format_utc).unwrap_or_else(|| "Never".into())}</dd>
             <dt>"Bucket"</dt>
             <dd>{c.bucket.clone()} <span class="muted">" (" {c.region.clone()} ")"</span></dd>
             <dt>"Region endpoint"</dt>
@@ -144,7 +181,8 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             </div>
             <p class="label">"Secret key"</p>
             {if detail.can_reveal {
-                view! { <SecretReveal access_key_id=id.clone() access=access.clone() /> }.into_any()
+                let setups = crate::client_setups::setups(&access, crate::client_setups::SECRET_PLACEHOLDER);
+                view! { <SecretReveal access_key_id=id.clone() setups /> }.into_any()
             } else if !live {
                 view! {
                     <p class="muted" data-testid="no-reveal">
@@ -187,6 +225,8 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     let cancel_href = cancel_href.clone();
                     let revoke_href = confirm_href("revoke");
                     let delete_href = confirm_href("delete");
+                    let rotate_href = confirm_href("rotate");
+                    let edit_href = list_state.href(&[("key", &id), ("edit", "1")]);
                     match confirm().as_deref() {
                         Some("revoke") if live => view! {
                             <ConfirmStep
@@ -199,6 +239,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                                 cancel_href=cancel_href.clone()
                             />
                         }.into_any(),
+                        Some("rotate") if rotatable => view! { <RotateStep access_key_id=id.clone() cancel_href=cancel_href.clone() /> }.into_any(),
                         Some("delete") => view! {
                             <ConfirmStep
                                 id="confirm-delete".to_string()
@@ -226,6 +267,8 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                                         </form>
                                     }
                                 })}
+                                {editable.then(|| view! { <a href=edit_href class="btn">"Edit"</a> })}
+                                {rotatable.then(|| view! { <a href=rotate_href class="btn">"Rotate"</a> })}
                                 {live.then(|| view! { <a href=revoke_href class="btn btn-danger-outline">"Revoke"</a> })}
                                 <a href=delete_href class="btn btn-danger-outline">"Delete"</a>
                             </div>
@@ -235,5 +278,35 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                 </section>
             }
         })}
+    }
+    .into_any()
+}
+
+/// Rotate's second step: how long the old pair keeps working beside the new one.
+#[component]
+fn RotateStep(access_key_id: String, cancel_href: String) -> impl IntoView {
+    view! {
+        <div class="confirm" role="alertdialog" aria-labelledby="confirm-rotate" tabindex="-1" autofocus>
+            <p id="confirm-rotate">
+                "Rotate this key? A new key pair with the same bucket, path, actions and networks takes its name. \
+                 Update your applications to the new pair; the old one keeps working until the end of the grace period, then retires on its own."
+            </p>
+            <form method="post" action=RotateCredential::url()>
+                <input type="hidden" name="access_key_id" value=access_key_id />
+                <fieldset class="grace">
+                    <legend>"The old key stops working"</legend>
+                    {RotationGrace::ALL.into_iter().map(|grace| view! {
+                        <label class="radio">
+                            <input type="radio" name="grace" value=grace.as_str() checked=grace == RotationGrace::Day required />
+                            {grace.label()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                <div class="row">
+                    <BusySubmit label="Rotate key".to_string() busy_label="Rotating…".to_string() class="btn btn-danger".to_string() />
+                    <a href=cancel_href class="btn">"Cancel"</a>
+                </div>
+            </form>
+        </div>
     }
 }

@@ -35,6 +35,21 @@ pub fn CredentialsPage() -> impl IntoView {
     });
     let open_key = Memo::new(move |_| query.read().get("key").filter(|k| !k.is_empty()));
     let creating = Memo::new(move |_| query.read().get("new").is_some());
+    let bulk = Memo::new(move |_| {
+        let q = query.read();
+        q.get("bulk")
+            .map(|change| (change, q.get_all("keys").unwrap_or_default()))
+    });
+    let done = Memo::new(move |_| {
+        let q = query.read();
+        let count: usize = q.get("count").and_then(|c| c.parse().ok()).unwrap_or(0);
+        let keys = if count == 1 { "key" } else { "keys" };
+        match q.get("done").as_deref() {
+            Some("paused") => Some(format!("{count} {keys} paused.")),
+            Some("revoked") => Some(format!("{count} {keys} revoked.")),
+            _ => None,
+        }
+    });
 
     let credentials = Resource::new(
         move || list_state.get(),
@@ -93,6 +108,7 @@ pub fn CredentialsPage() -> impl IntoView {
             </select>
             <button type="submit" class="btn">"Search"</button>
         </form>
+        {move || done.get().map(|text| view! { <p class="alert alert-ok" role="status" data-testid="bulk-done">{text}</p> })}
         <Transition fallback=|| view! { <p class="muted">"Loading credentials…"</p> }>
             {move || Suspend::new(async move {
                 match credentials.await {
@@ -117,6 +133,7 @@ pub fn CredentialsPage() -> impl IntoView {
             </Suspense>
         })}
         {move || open_key.get().map(|key| view! { <CredentialDrawer access_key_id=key list_state=list_state.get() /> })}
+        {move || bulk.get().map(|(change, keys)| view! { <BulkConfirm change keys close_href=list_state.get().href(&[]) /> })}
     }
 }
 
@@ -271,12 +288,21 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
         .href(&[])
     });
     view! {
+        // Rows are chosen with checkboxes that belong to this form (`form="bulk-form"`);
+        // it asks for a confirmation first (`?bulk=`), with or without JavaScript.
+        <form id="bulk-form" method="get" action="/" class="bulk-bar" aria-label="Change the selected keys">
+            {list_state.params().into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+            <span class="muted">"Selected keys:"</span>
+            <button type="submit" name="bulk" value="pause" class="btn btn-small">"Pause selected"</button>
+            <button type="submit" name="bulk" value="revoke" class="btn btn-small btn-danger-outline">"Revoke selected"</button>
+        </form>
         <div class="table-wrap">
             <table class="data-table" aria-label="Credentials">
                 <thead>
                     // Narrower windows fold the less important columns (`col-fold`) into
                     // the row's detail line under the name; on a phone each row is a card.
                     <tr>
+                        <th scope="col" class="col-select"><span class="sr-only">"Select"</span></th>
                         <th scope="col">"Name"</th>
                         {is_admin.then(|| view! { <th scope="col" class="col-owner">"Owner"</th> })}
                         <th scope="col">"Bucket"</th>
@@ -293,30 +319,36 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                         let revoked = c.status == KeyStatus::Revoked;
                         // Page loads are server-rendered, so "now" is the server's.
                         let expired = !revoked && c.expires_at.is_some_and(|t| t <= now);
-                        let (status_class, status_text) = if revoked {
-                            ("status status-revoked", "Revoked")
-                        } else if c.status == KeyStatus::Paused {
-                            ("status status-paused", "Paused")
-                        } else if expired {
-                            ("status status-revoked", "Expired")
-                        } else {
-                            ("status status-active", "Active")
-                        };
+                        let (status_class, status_text) = c.badge(now);
+                        let linked = c.replaced_by.as_ref().map(|next| format!("Replaced by {next}"))
+                            .or_else(|| c.replaces.as_ref().map(|old| format!("Replaces {old}")));
                         // A week's notice before a working key stops.
                         let expiring = (!revoked && !expired)
                             .then_some(c.expires_at)
                             .flatten()
                             .filter(|t| *t - now <= EXPIRY_WARNING_SECS)
                             // Whole days left, rounded up: a key made to last 7 days says 7.
-                            .map(|t| match (t - now + 86_399).div_euclid(86_400) {
-                                ..=1 => "Expires within a day".to_string(),
-                                days => format!("Expires in {days} days"),
+                            .map(|t| {
+                                let ends = if c.replaced_by.is_some() { "Retires" } else { "Expires" };
+                                match (t - now + 86_399).div_euclid(86_400) {
+                                    ..=1 => format!("{ends} within a day"),
+                                    days => format!("{ends} in {days} days"),
+                                }
                             });
                         let href = list_state.href(&[("key", &c.access_key_id)]);
                         let created = format_utc(c.created_at);
                         let last_used = c.last_used_at.map(format_utc).unwrap_or_else(|| "Never".into());
                         view! {
                             <tr class:revoked=revoked>
+                                <td class="col-select">
+                                    <input
+                                        type="checkbox"
+                                        name="keys"
+                                        value=c.access_key_id.clone()
+                                        form="bulk-form"
+                                        aria-label=format!("Select {}", c.name.clone().unwrap_or_default())
+                                    />
+                                </td>
                                 <td class="cell-name">
                                     <a href=href class="row-link">{c.name.unwrap_or_default()}</a>
                                     // What the folded columns would say, shown only when they fold.
@@ -336,6 +368,7 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                                 <td data-label="Status">
                                     <span class=status_class>{status_text}</span>
                                     {expiring.map(|text| view! { <span class="expiring" data-testid="expiring">{text}</span> })}
+                                    {linked.map(|text| view! { <span class="muted linked" data-testid="rotation-link">{text}</span> })}
                                 </td>
                             </tr>
                         }
@@ -346,4 +379,58 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
         <Pager first last total=page.total prev next />
     }
     .into_any()
+}
+
+/// The confirmation of a bulk change: how many keys it changes, posted only from here.
+#[component]
+fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl IntoView {
+    use crate::functions::credentials::BulkChange;
+    use leptos::server_fn::ServerFn as _;
+    let count = keys.len();
+    let noun = if count == 1 { "key" } else { "keys" };
+    let (title, explanation, label, busy) = match change.as_str() {
+        "revoke" => (
+            format!("Revoke {count} {noun}?"),
+            "Every application using them loses access at once, for good. They stay in the list as revoked.",
+            format!("Revoke {count} {noun}"),
+            "Revoking…",
+        ),
+        _ => (
+            format!("Pause {count} {noun}?"),
+            "The S3 endpoint refuses them as inactive until each is resumed from its details.",
+            format!("Pause {count} {noun}"),
+            "Pausing…",
+        ),
+    };
+    let change = if change == "revoke" { "revoke" } else { "pause" };
+    view! {
+        <super::Overlay close_href=close_href.clone()>
+            <section class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="bulk-title" tabindex="-1" autofocus>
+                <header class="dialog-header">
+                    <h2 id="bulk-title">{if count == 0 { "No key selected".to_string() } else { title }}</h2>
+                    <a href=close_href.clone() class="btn btn-ghost btn-small" aria-label="Close">"Close"</a>
+                </header>
+                <div class="dialog-body">
+                    {if count == 0 {
+                        view! { <p>"Tick the keys to change in the list first, then choose Pause selected or Revoke selected."</p> }.into_any()
+                    } else {
+                        view! {
+                            <p>{explanation}</p>
+                            <ul class="bulk-keys">{keys.iter().map(|k| view! { <li><code>{k.clone()}</code></li> }).collect_view()}</ul>
+                        }.into_any()
+                    }}
+                </div>
+                <div class="dialog-footer">
+                    {(count > 0).then(|| view! {
+                        <form method="post" action=BulkChange::url()>
+                            <input type="hidden" name="change" value=change />
+                            {keys.into_iter().map(|k| view! { <input type="hidden" name="keys[]" value=k /> }).collect_view()}
+                            <super::BusySubmit label busy_label=busy.to_string() class="btn btn-danger".to_string() />
+                        </form>
+                    })}
+                    <a href=close_href class="btn">"Cancel"</a>
+                </div>
+            </section>
+        </super::Overlay>
+    }
 }

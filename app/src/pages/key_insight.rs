@@ -174,20 +174,20 @@ pub fn CyberduckLink(access: KeyAccess) -> impl IntoView {
 
 /// The ready-to-paste set-ups, once the secret is known in the browser.
 #[component]
-pub fn ClientSetups(access: KeyAccess, #[prop(into)] secret: Signal<String>) -> impl IntoView {
+pub fn ClientSetups(setups: Vec<client_setups::Setup>, #[prop(into)] secret: Signal<String>) -> impl IntoView {
     let secret_now = secret.get_untracked();
     view! {
         <div class="setups" data-testid="client-setups">
             <p class="label">"Use this key with…"</p>
-            {client_setups::setups(&access, &secret_now)
+            {setups
                 .into_iter()
                 .map(|setup| {
-                    let text = setup.text.clone();
+                    let text = setup.with_secret(&secret_now);
                     view! {
                         <details class="setup">
-                            <summary>{setup.client}</summary>
+                            <summary>{setup.client.clone()}</summary>
                             <p class="hint">{format!("Paste into {}, then try: ", setup.place)} <code>{setup.try_it.clone()}</code></p>
-                            <pre class="code-block" tabindex="0" aria-label=format!("{} set-up", setup.client)><code>{setup.text.clone()}</code></pre>
+                            <pre class="code-block" tabindex="0" aria-label=format!("{} set-up", setup.client)><code>{text.clone()}</code></pre>
                             <CopyButton text=Signal::stored(text) label=format!("Copy the {} set-up", setup.client) />
                         </details>
                     }
@@ -259,7 +259,7 @@ pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
                         <li>
                             <span class="muted">{format_utc(d.at)}</span>
                             " " <strong>{d.operation}</strong>
-                            {d.object_key.map(|k| view! { " " <code>{k}</code> })}
+                            {d.object_key.filter(|k| !k.is_empty()).map(|k| view! { " " <code>{k}</code> })}
                             {d.client_addr.map(|a| format!(" from {a}"))}
                             ": " {d.reason}
                         </li>

@@ -5,11 +5,13 @@ pub mod buckets;
 pub mod credential_drawer;
 pub mod credential_form;
 pub mod credentials;
+pub mod key_edit;
 pub mod key_insight;
 pub mod list_query;
 pub mod login;
 pub mod panel;
 pub mod secret;
+pub mod settings;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;

@@ -25,6 +25,7 @@ pub fn PanelLayout() -> impl IntoView {
 #[component]
 fn PanelFrame(user: SignedInUser) -> impl IntoView {
     let role = user.role.as_str();
+    let is_admin = user.is_admin();
     let email = user.email.clone();
     provide_context(user);
     view! {
@@ -46,6 +47,7 @@ fn PanelFrame(user: SignedInUser) -> impl IntoView {
                         <li><A href="/" exact=true>"Credentials"</A></li>
                         <li><A href="/buckets">"Buckets"</A></li>
                         <li><A href="/audit">"Audit log"</A></li>
+                        {is_admin.then(|| view! { <li><A href="/settings">"Settings"</A></li> })}
                     </ul>
                 </nav>
                 <main class="content">

@@ -3,7 +3,7 @@
 //! only parts of those pages that run in the browser.
 
 use super::key_insight::ClientSetups;
-use crate::client_setups::KeyAccess;
+use crate::client_setups::Setup;
 use crate::functions::credentials::RevealSecret;
 use leptos::prelude::*;
 
@@ -41,10 +41,10 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>, #[prop(into)] label: Strin
 
 /// A masked secret; "Show secret" asks for the login password, and only then does the
 /// server send the secret. It lives in this component's memory until hidden.
-/// With `access` (where the key works), the revealed secret comes with ready-to-paste
-/// client set-ups.
+/// With `setups` (built on the server around a placeholder), the revealed secret comes
+/// with ready-to-paste client set-ups.
 #[island]
-pub fn SecretReveal(access_key_id: String, #[prop(optional)] access: Option<KeyAccess>) -> impl IntoView {
+pub fn SecretReveal(access_key_id: String, setups: Vec<Setup>) -> impl IntoView {
     let reveal = ServerAction::<RevealSecret>::new();
     let asking = RwSignal::new(false);
     let secret = RwSignal::new(None::<String>);
@@ -82,7 +82,8 @@ pub fn SecretReveal(access_key_id: String, #[prop(optional)] access: Option<KeyA
             {move || match secret.get() {
                 Some(value) => {
                     let copy_text = Signal::derive(move || secret.get().unwrap_or_default());
-                    let setups = access.clone().map(|access| view! { <ClientSetups access secret=copy_text /> });
+                    let setups =
+                        (!setups.is_empty()).then(|| view! { <ClientSetups setups=setups.clone() secret=copy_text /> });
                     view! {
                         <code class="secret" data-testid="secret-key" tabindex="-1" node_ref=secret_text>{value}</code>
                         <div class="row">

@@ -16,6 +16,28 @@ use std::net::IpAddr;
 
 /// The `action` of requests that need none (ListBuckets).
 pub const NO_ACTION: &str = "-";
+/// The `folder` of requests that name no object key or prefix (bucket settings, ListBuckets).
+pub const NO_NAME: &str = "-";
+/// Activity is counted per folder this many levels deep at most (and
+/// [`MAX_FOLDER_BYTES`] long), so a key writing to many folders adds few rows.
+pub const FOLDER_DEPTH: usize = 4;
+pub const MAX_FOLDER_BYTES: usize = 200;
+
+/// The folder an object key or listing prefix is in (`photos/2024/a.jpg` →
+/// `photos/2024/`; `a.jpg` → `""`), cut to [`FOLDER_DEPTH`] levels and [`MAX_FOLDER_BYTES`].
+/// [`NO_NAME`] when the request named nothing. Edits replay these folders against the
+/// new path: a key is inside a path exactly when its folder is, since paths end in `/`.
+pub fn folder_of(name: Option<&str>) -> &str {
+    let Some(name) = name else { return NO_NAME };
+    let mut end = 0;
+    for (depth, (at, _)) in name.match_indices('/').enumerate() {
+        if depth == FOLDER_DEPTH || at + 1 > MAX_FOLDER_BYTES {
+            break;
+        }
+        end = at + 1;
+    }
+    &name[..end]
+}
 /// Denied requests kept in memory per key between writes: under a flood of denials the
 /// counters go on counting, the details of the oldest are dropped.
 const DENIALS_PER_KEY_IN_BATCH: usize = DENIALS_SHOWN as usize;
@@ -59,7 +81,8 @@ pub struct Denied {
 pub struct Batch {
     pub last_used: HashMap<i32, i64>,
     pub denied: HashMap<i32, i64>,
-    pub hours: HashMap<(i32, i64, &'static str), Counts>,
+    /// Per key, hour, action and folder (see [`folder_of`]).
+    pub hours: HashMap<(i32, i64, &'static str, String), Counts>,
     /// Per key and address: the latest request's time and operation.
     pub sources: HashMap<(i32, IpAddr), (i64, &'static str)>,
     pub denials: Vec<Denied>,
@@ -72,10 +95,13 @@ impl Batch {
 
     fn count(&mut self, seen: &Seen<'_>, requests: i64, denied: i64) {
         let hour = seen.at - seen.at.rem_euclid(HOUR);
-        let counts = self
-            .hours
-            .entry((seen.credential_id, hour, seen.action.unwrap_or(NO_ACTION)))
-            .or_default();
+        let key = (
+            seen.credential_id,
+            hour,
+            seen.action.unwrap_or(NO_ACTION),
+            folder_of(seen.object_key).to_string(),
+        );
+        let counts = self.hours.entry(key).or_default();
         counts.requests += requests;
         counts.denied += denied;
         if let Some(addr) = seen.client_addr {
@@ -204,12 +230,13 @@ pub async fn write(db: &DatabaseConnection, batch: &Batch, now: i64) -> Result<(
     }
     let existing = |column: key_activity::Column| Expr::col((key_activity::Entity, column));
     let excluded = |column: key_activity::Column| Expr::col((Alias::new("excluded"), column));
-    for (&(id, hour, action), counts) in &batch.hours {
+    for ((id, hour, action, folder), counts) in &batch.hours {
         // Counts add up across writes and instances.
         key_activity::Entity::insert(key_activity::ActiveModel {
-            credential_id: Set(id),
-            hour: Set(hour),
+            credential_id: Set(*id),
+            hour: Set(*hour),
             action: Set(action.to_string()),
+            folder: Set(folder.clone()),
             requests: Set(counts.requests),
             denied: Set(counts.denied),
         })
@@ -218,6 +245,7 @@ pub async fn write(db: &DatabaseConnection, batch: &Batch, now: i64) -> Result<(
                 key_activity::Column::CredentialId,
                 key_activity::Column::Hour,
                 key_activity::Column::Action,
+                key_activity::Column::Folder,
             ])
             .value(
                 key_activity::Column::Requests,
@@ -400,11 +428,11 @@ mod tests {
         batch.allowed(&seen(7_300, "s3:GetObject", "203.0.113.7"));
         batch.denied(&seen(10_900, "s3:PutObject", "198.51.100.1"), "no".into());
         assert_eq!(
-            batch.hours[&(7, 7_200, "s3:GetObject")],
+            batch.hours[&(7, 7_200, "s3:GetObject", "photos/".to_string())],
             Counts { requests: 2, denied: 0 }
         );
         assert_eq!(
-            batch.hours[&(7, 10_800, "s3:PutObject")],
+            batch.hours[&(7, 10_800, "s3:PutObject", "photos/".to_string())],
             Counts { requests: 1, denied: 1 }
         );
         assert_eq!(batch.last_used[&7], 7_300);
@@ -436,8 +464,23 @@ mod tests {
         second.allowed(&seen(50, "s3:GetObject", "203.0.113.7"));
         second.denied(&seen(60, "s3:GetObject", "203.0.113.7"), "x".into());
         first.merge(second);
-        assert_eq!(first.hours[&(7, 0, "s3:GetObject")], Counts { requests: 3, denied: 1 });
+        assert_eq!(
+            first.hours[&(7, 0, "s3:GetObject", "photos/".to_string())],
+            Counts { requests: 3, denied: 1 }
+        );
         assert_eq!(first.last_used[&7], 100);
         assert_eq!(first.sources[&(7, "203.0.113.7".parse().unwrap())].0, 100);
+    }
+
+    #[test]
+    fn requests_are_counted_by_folder_a_few_levels_deep() {
+        assert_eq!(folder_of(Some("photos/2024/a.jpg")), "photos/2024/");
+        assert_eq!(folder_of(Some("a.jpg")), "");
+        assert_eq!(folder_of(Some("photos/")), "photos/");
+        assert_eq!(folder_of(Some("")), "");
+        assert_eq!(folder_of(None), NO_NAME);
+        assert_eq!(folder_of(Some("a/b/c/d/e/f/g.txt")), "a/b/c/d/");
+        let long = format!("{}/{}/x", "a".repeat(150), "b".repeat(100));
+        assert_eq!(folder_of(Some(&long)), format!("{}/", "a".repeat(150)));
     }
 }

@@ -48,6 +48,8 @@ pub enum AuditTarget<'a> {
     Bucket(i32),
     /// By access key id.
     Credential(&'a str),
+    /// A panel setting, by name.
+    Setting(&'a str),
 }
 
 impl std::fmt::Display for AuditTarget<'_> {
@@ -58,6 +60,7 @@ impl std::fmt::Display for AuditTarget<'_> {
             AuditTarget::Region(name) => write!(f, "region:{name}"),
             AuditTarget::Bucket(id) => write!(f, "bucket:{id}"),
             AuditTarget::Credential(access_key_id) => write!(f, "credential:{access_key_id}"),
+            AuditTarget::Setting(name) => write!(f, "setting:{name}"),
         }
     }
 }

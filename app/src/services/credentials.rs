@@ -10,13 +10,14 @@ use super::{AppState, now, passwords, users};
 use crate::catalog::ActionSet;
 use crate::domain::{
     CredentialDetail, CredentialPage, CredentialView, KeyKind, KeyStatus, ListSort, PAGE_SIZE, SignedInUser,
-    StatusFilter, normalize_credential_name, normalize_path,
+    StatusFilter, normalize_credential_name, normalize_path, rotated_expiry,
 };
 use crate::error::AppError;
 use crate::networks::NetworkList;
 use crate::policy::{self, KeyScope, Simulation};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    TransactionTrait as _,
 };
 use std::collections::HashMap;
 
@@ -42,28 +43,7 @@ pub async fn create_credential(
     let name = normalize_credential_name(input.name).map_err(|m| AppError::invalid("name", m))?;
     let path = normalize_path(input.path).map_err(|m| AppError::invalid("path", m))?;
     let networks = NetworkList::parse(input.networks).map_err(|m| AppError::invalid("networks", m))?;
-    let mut actions = ActionSet::parse(input.actions).map_err(|m| AppError::invalid("actions", m))?;
-    // "All S3 Actions" on a folder means all that a folder key can do, and is stored as
-    // that (what the form shows); naming a bucket-wide action for one is a mistake to
-    // point out (the S3 endpoint would refuse it anyway).
-    let names_all = input.actions.split([',', ' ']).any(|w| w.eq_ignore_ascii_case("all"));
-    if path.is_some() && names_all {
-        actions = actions.without_bucket_wide();
-    } else if path.is_some() {
-        let bucket_wide: Vec<&str> = actions
-            .iter()
-            .filter(|a| crate::catalog::find(a).is_some_and(|a| a.category.needs_whole_bucket()))
-            .collect();
-        if !bucket_wide.is_empty() {
-            return Err(AppError::invalid(
-                "actions",
-                format!(
-                    "A key limited to a path cannot change bucket-wide settings ({}): leave the path empty, or leave those actions out.",
-                    bucket_wide.join(", ")
-                ),
-            ));
-        }
-    }
+    let actions = checked_actions(input.actions, path.as_deref())?;
     if let Some(expires_at) = input.expires_at
         && expires_at <= now()
     {
@@ -105,6 +85,36 @@ pub async fn create_credential(
             secret_key,
         },
     ))
+}
+
+/// The actions a key asks for (`all`, a preset, or names), checked against its path.
+/// "All S3 Actions" on a folder means all that a folder key can do, and is stored as
+/// that (what the form shows); naming a bucket-wide action for one is a mistake to point
+/// out (the S3 endpoint would refuse it anyway).
+pub(super) fn checked_actions(raw: &str, path: Option<&str>) -> Result<ActionSet, AppError> {
+    let actions = ActionSet::parse(raw).map_err(|m| AppError::invalid("actions", m))?;
+    let names_all = raw.split([',', ' ']).any(|w| w.eq_ignore_ascii_case("all"));
+    if path.is_none() {
+        return Ok(actions);
+    }
+    if names_all {
+        return Ok(actions.without_bucket_wide());
+    }
+    let bucket_wide: Vec<&str> = actions
+        .iter()
+        .filter(|a| crate::catalog::find(a).is_some_and(|a| a.category.needs_whole_bucket()))
+        .collect();
+    if bucket_wide.is_empty() {
+        Ok(actions)
+    } else {
+        Err(AppError::invalid(
+            "actions",
+            format!(
+                "A key limited to a path cannot change bucket-wide settings ({}): leave the path empty, or leave those actions out.",
+                bucket_wide.join(", ")
+            ),
+        ))
+    }
 }
 
 /// Key pairs newest first: one owner's or everyone's (`None`), of one kind or both.
@@ -258,7 +268,7 @@ pub async fn page_credentials(
 
 /// A key the caller may manage (their own; an admin: any), or `NotFound` — the same
 /// answer for someone else's key as for one that does not exist.
-async fn visible_key(
+pub(super) async fn visible_key(
     db: &DatabaseConnection,
     caller: &Caller,
     access_key_id: &str,
@@ -482,6 +492,182 @@ pub async fn set_paused(
     Ok(views(db, vec![row]).await?.remove(0))
 }
 
+/// Rotates a scoped key: a new pair with the same bucket, path, actions and networks
+/// takes the key's name, and the old pair keeps working for `grace` (renamed, linked to
+/// the new one), then retires on its own: its expiry is the grace period's end, which the
+/// S3 endpoint checks on every request (`grace_secs` 0: it is revoked at once). The new pair lasts as long as the old one did,
+/// within `max_lifetime_days` (see `settings::key_lifetime_cap`). Returns the new pair once.
+pub async fn rotate_credential(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    caller: &Caller,
+    access_key_id: &str,
+    grace_secs: i64,
+    max_lifetime_days: Option<u32>,
+) -> Result<(CredentialView, IssuedKey), AppError> {
+    let old = visible_key(db, caller, access_key_id).await?;
+    let refuse = |message: &str| Err(AppError::invalid("access_key_id", message));
+    if old.kind == KeyKind::Master {
+        return refuse("A bucket's master key is rotated on the Buckets page.");
+    }
+    match old.status {
+        KeyStatus::Revoked => return refuse("A revoked key stays revoked: create a new credential instead."),
+        KeyStatus::Paused => return refuse("This key is paused: resume it before rotating it."),
+        KeyStatus::Active => {}
+    }
+    if let Some(next) = old.replaced_by {
+        let next = credential::Entity::find_by_id(next).one(db).await?;
+        return Err(AppError::conflict(
+            "access_key_id",
+            format!(
+                "This key was already rotated: its replacement is {}.",
+                next.map(|n| n.access_key_id).unwrap_or_else(|| "deleted".into())
+            ),
+        ));
+    }
+    let now = now();
+    let expires_at = rotated_expiry(old.created_at, old.expires_at, now, max_lifetime_days);
+    let name = old.name.clone().unwrap_or_default();
+    let txn = db.begin().await?;
+    // Frees the name for the new pair. Conditional, so that of two rotations of one key
+    // at once (a double submit, two tabs) exactly one goes on.
+    let claimed = credential::Entity::update_many()
+        .col_expr(
+            credential::Column::Name,
+            sea_orm::sea_query::Expr::value(format!("{name} (old key {})", old.access_key_id)),
+        )
+        .filter(credential::Column::Id.eq(old.id))
+        .filter(credential::Column::ReplacedBy.is_null())
+        .filter(credential::Column::Status.eq(KeyStatus::Active))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if claimed == 0 {
+        txn.rollback().await?;
+        return Err(AppError::conflict(
+            "access_key_id",
+            "This key was just rotated or changed: open it again to see its state.",
+        ));
+    }
+    let (row, secret_key, new_id) = insert_key(
+        &txn,
+        secrets,
+        NewKey {
+            owner_id: old.owner_id,
+            bucket_id: old.bucket_id,
+            name: Some(name.clone()),
+            path: old.path.clone(),
+            actions: ActionSet::parse(&old.actions).unwrap_or_default(),
+            kind: KeyKind::Scoped,
+            expires_at,
+            networks: old.networks.clone(),
+        },
+    )
+    .await?;
+    let mut retiring: credential::ActiveModel = old.clone().into();
+    retiring.replaced_by = Set(Some(row.id));
+    if grace_secs <= 0 {
+        retiring.status = Set(KeyStatus::Revoked);
+        retiring.revoked_at = Set(Some(now));
+    } else {
+        let end = now + grace_secs;
+        retiring.expires_at = Set(Some(old.expires_at.map_or(end, |at| at.min(end))));
+    }
+    credential::Entity::update(retiring).exec(&txn).await?;
+    audit::record(
+        &txn,
+        &caller.actor(),
+        AuditAction::CredentialRotate,
+        AuditTarget::Credential(&old.access_key_id),
+        serde_json::json!({ "name": name, "new_access_key_id": new_id, "grace_secs": grace_secs.max(0) }),
+    )
+    .await?;
+    txn.commit().await?;
+    let view = views(db, vec![row]).await?.remove(0);
+    Ok((
+        view,
+        IssuedKey {
+            access_key_id: new_id,
+            secret_key,
+        },
+    ))
+}
+
+/// What a bulk change from the list does to each selected key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BulkChange {
+    Pause,
+    Revoke,
+}
+
+impl BulkChange {
+    pub fn parse(text: &str) -> Result<BulkChange, String> {
+        match text.trim() {
+            "pause" => Ok(BulkChange::Pause),
+            "revoke" => Ok(BulkChange::Revoke),
+            other => Err(format!("“{other}” is not a bulk change: choose pause or revoke.")),
+        }
+    }
+}
+
+/// The most keys one bulk change takes: two pages of the list.
+pub const MAX_BULK_KEYS: usize = 100;
+
+/// Pauses or revokes several scoped keys. Every id is checked first: one the caller may
+/// not manage (or a master key) refuses the whole change, so nothing changes. Keys already
+/// in the asked state, and revoked keys asked to pause, are left as they are. Returns how
+/// many keys changed.
+pub async fn bulk_change(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    access_key_ids: &[String],
+    change: BulkChange,
+) -> Result<usize, AppError> {
+    let mut ids: Vec<&str> = access_key_ids
+        .iter()
+        .map(|id| id.trim())
+        .filter(|id| !id.is_empty())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(AppError::invalid("keys", "Select at least one key."));
+    }
+    if ids.len() > MAX_BULK_KEYS {
+        return Err(AppError::invalid(
+            "keys",
+            format!("Select at most {MAX_BULK_KEYS} keys at a time."),
+        ));
+    }
+    let mut keys = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let key = visible_key(db, caller, id).await?;
+        if key.kind == KeyKind::Master {
+            return Err(AppError::invalid(
+                "keys",
+                format!("{id} is a bucket's master key, which is rotated, never paused or revoked."),
+            ));
+        }
+        keys.push(key);
+    }
+    let mut changed = 0;
+    for key in keys {
+        let wanted = match change {
+            BulkChange::Pause => KeyStatus::Paused,
+            BulkChange::Revoke => KeyStatus::Revoked,
+        };
+        if key.status == wanted || key.status == KeyStatus::Revoked {
+            continue;
+        }
+        match change {
+            BulkChange::Pause => set_paused(db, caller, &key.access_key_id, true).await?,
+            BulkChange::Revoke => revoke_credential(db, caller, &key.access_key_id).await?,
+        };
+        changed += 1;
+    }
+    Ok(changed)
+}
+
 /// Deletes a scoped credential for good (master keys are rotated, never deleted).
 pub async fn delete_credential(db: &DatabaseConnection, caller: &Caller, access_key_id: &str) -> Result<(), AppError> {
     let row = visible_key(db, caller, access_key_id).await?;
@@ -503,7 +689,10 @@ pub async fn delete_credential(db: &DatabaseConnection, caller: &Caller, access_
     Ok(())
 }
 
-async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<Vec<CredentialView>, AppError> {
+pub(super) async fn views(
+    db: &DatabaseConnection,
+    rows: Vec<credential::Model>,
+) -> Result<Vec<CredentialView>, AppError> {
     let bucket_ids: Vec<i32> = rows.iter().map(|c| c.bucket_id).collect();
     let buckets: HashMap<i32, bucket::Model> = bucket::Entity::find()
         .filter(bucket::Column::Id.is_in(bucket_ids))
@@ -519,6 +708,7 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
         .map(|r| (r.id, r.name))
         .collect();
     let owners = users::emails_by_id(db, rows.iter().map(|c| c.owner_id)).await?;
+    let (replaced_by, replaces) = rotation_links(db, &rows).await?;
     Ok(rows
         .into_iter()
         .map(|c| {
@@ -546,7 +736,42 @@ async fn views(db: &DatabaseConnection, rows: Vec<credential::Model>) -> Result<
                 networks: NetworkList::parse(c.networks.as_deref().unwrap_or(""))
                     .map(|n| n.names())
                     .unwrap_or_default(),
+                replaced_by: c.replaced_by.and_then(|id| replaced_by.get(&id).cloned()),
+                replaces: replaces.get(&c.id).cloned(),
             }
         })
         .collect())
+}
+
+/// The access key ids at either end of the rows' rotations: successor id → its key id,
+/// and row id → the key id of the pair it replaced.
+async fn rotation_links(
+    db: &DatabaseConnection,
+    rows: &[credential::Model],
+) -> Result<(HashMap<i32, String>, HashMap<i32, String>), AppError> {
+    use sea_orm::QuerySelect as _;
+    let successors: Vec<i32> = rows.iter().filter_map(|c| c.replaced_by).collect();
+    let replaced_by = if successors.is_empty() {
+        HashMap::new()
+    } else {
+        credential::Entity::find()
+            .select_only()
+            .columns([credential::Column::Id, credential::Column::AccessKeyId])
+            .filter(credential::Column::Id.is_in(successors))
+            .into_tuple::<(i32, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let replaces = credential::Entity::find()
+        .select_only()
+        .columns([credential::Column::ReplacedBy, credential::Column::AccessKeyId])
+        .filter(credential::Column::ReplacedBy.is_in(rows.iter().map(|c| c.id)))
+        .into_tuple::<(i32, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok((replaced_by, replaces))
 }

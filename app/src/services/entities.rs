@@ -87,6 +87,9 @@ pub mod credential {
         pub denied_requests: i64,
         /// Comma-separated CIDRs the key may be used from; `None`: anywhere.
         pub networks: Option<String>,
+        /// The credential that replaced this one by rotation; it keeps working until
+        /// `expires_at`, the end of the grace period.
+        pub replaced_by: Option<i32>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -138,7 +141,7 @@ pub mod session {
 pub mod key_activity {
     use sea_orm::entity::prelude::*;
 
-    /// Requests per key, hour and action (see the S3 endpoint's usage writer).
+    /// Requests per key, hour, action and folder (see the S3 endpoint's usage writer).
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "key_activity")]
     pub struct Model {
@@ -148,6 +151,9 @@ pub mod key_activity {
         pub hour: i64,
         #[sea_orm(primary_key, auto_increment = false)]
         pub action: String,
+        /// See [`crate::services::activity::folder_of`].
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub folder: String,
         pub requests: i64,
         pub denied: i64,
     }
@@ -192,6 +198,25 @@ pub mod key_source {
         pub client_addr: String,
         pub last_seen: i64,
         pub last_operation: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod setting {
+    use sea_orm::entity::prelude::*;
+
+    /// One setting an admin changed in the panel.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "settings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub value: String,
+        pub updated_at: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,10 +8,12 @@ pub mod caller;
 pub mod credentials;
 pub mod demo;
 pub mod entities;
+pub mod key_edits;
 pub mod key_pairs;
 pub mod passwords;
 pub mod regions;
 pub mod secrets;
+pub mod settings;
 pub mod throttle;
 pub mod users;
 
@@ -38,7 +40,8 @@ pub struct AppState {
     pub login_by_address: Arc<Throttle>,
     pub reveal_by_user: Arc<Throttle>,
     /// The longest lifetime, in days, a customer may give a key (`None`: no limit; admins
-    /// and the operator are not limited).
+    /// and the operator are not limited), from `STOOK_MAX_KEY_LIFETIME_DAYS`: it holds
+    /// until an admin sets one in the panel (see [`settings`]).
     pub max_key_lifetime_days: Option<u32>,
 }
 

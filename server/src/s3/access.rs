@@ -169,6 +169,11 @@ impl S3Access for Access {
             (Some(request), None) => policy::evaluate(&key.scope, request),
             (None, None) => Decision::Deny(Denial::NotServed(name.to_string())),
         };
+        // A listing without a prefix names the bucket's top level: recorded as such, so an
+        // edit's preview can tell it from requests that name nothing.
+        let listing = request
+            .as_ref()
+            .is_some_and(|r| r.operation.rule().target == policy::Target::Listing);
         let seen = Seen {
             credential_id: key.credential_id,
             at: app::services::now(),
@@ -176,7 +181,7 @@ impl S3Access for Access {
             operation: request.as_ref().map_or("unsupported", |r| r.operation.name()),
             action: request.as_ref().and_then(|r| r.action()).map(|a| a.name),
             client_addr,
-            object_key: object_key.or(prefix.as_deref()),
+            object_key: object_key.or(prefix.as_deref()).or(listing.then_some("")),
         };
         match decision {
             Decision::Allow => {

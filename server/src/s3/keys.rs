@@ -28,6 +28,8 @@ pub struct KeyRecord {
     /// Where the key may be used from (empty: anywhere); `None` when the stored list
     /// does not parse, which allows no address at all.
     pub networks: Option<NetworkList>,
+    /// Rotated: a new pair replaced this one, which works until `expires_at`.
+    pub replaced: bool,
 }
 
 impl KeyRecord {
@@ -37,6 +39,8 @@ impl KeyRecord {
             Some("This access key has been revoked.")
         } else if self.status == KeyStatus::Paused {
             Some("This access key is inactive: it is paused, and its owner can resume it in the Stook panel.")
+        } else if self.expires_at.is_some_and(|t| t <= now) && self.replaced {
+            Some("This access key was replaced by rotation, and its grace period has ended: use the new key.")
         } else if self.expires_at.is_some_and(|t| t <= now) {
             Some("This access key has expired.")
         } else {
@@ -115,6 +119,7 @@ impl KeyStore {
             status: row.status,
             networks: NetworkList::parse(row.networks.as_deref().unwrap_or("")).ok(),
             expires_at: row.expires_at,
+            replaced: row.replaced_by.is_some(),
         }))
     }
 

@@ -1,0 +1,106 @@
+import type { Page } from '@playwright/test';
+import { demo, expect, signIn, signedGet, test } from './helpers';
+
+/// A key made through the API on demo-photos; returns its id and secret.
+async function makeKey(page: Page, name: string, path: string, actions: string[]) {
+  const buckets = await (await page.request.post('/api/buckets')).json();
+  const bucket = buckets.find((b: { name: string }) => b.name === 'demo-photos');
+  const created = await page.request.post('/api/credentials/create', {
+    data: { name, bucket_id: bucket.id, path, actions },
+  });
+  expect(created.status()).toBe(200);
+  const keyId: string = (await created.json()).access_key_id;
+  const secret: string = await (
+    await page.request.post('/api/credentials/reveal', { data: { access_key_id: keyId, password: demo.password } })
+  ).json();
+  return { keyId, secret };
+}
+
+test('an edit shows what it would break before it is saved', async ({ page, javaScriptEnabled }) => {
+  test.setTimeout(60_000);
+  await signIn(page);
+  const name = `Editable ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
+  const { keyId, secret } = await makeKey(page, name, '', ['s3:GetObject', 's3:PutObject', 's3:ListBucket']);
+  // A read under docs/ (allowed; the object is missing), written to the activity within seconds.
+  expect(await signedGet('/demo-photos/docs/missing.txt', keyId, secret)).toBe(404);
+  await expect
+    .poll(
+      async () => {
+        const detail = await (await page.request.post('/api/credentials/detail', { data: { access_key_id: keyId } })).json();
+        return detail.activity.by_action.length;
+      },
+      { timeout: 15_000 },
+    )
+    .toBeGreaterThan(0);
+
+  await page.goto(`/?q=${encodeURIComponent(name)}`);
+  await page.getByRole('link', { name }).click();
+  await page.getByRole('dialog', { name }).getByRole('link', { name: 'Edit' }).click();
+  const drawer = page.getByRole('dialog', { name });
+  await drawer.getByLabel('Path').fill('photos/');
+  await drawer.getByRole('checkbox', { name: 's3:PutObject', exact: true }).uncheck();
+  await drawer.getByRole('button', { name: 'Preview changes' }).click();
+
+  const changes = page.getByTestId('edit-changes');
+  await expect(changes.getByRole('row', { name: /Path/ })).toContainText('photos/');
+  await expect(page.getByTestId('edit-lost')).toHaveText('s3:PutObject');
+  await expect(page.getByTestId('edit-would-fail')).toContainText('1 s3:GetObject request under docs/ would fail');
+  // Nothing is saved yet: the key still reads docs/.
+  expect(await signedGet('/demo-photos/docs/missing.txt', keyId, secret)).toBe(404);
+
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  const saved = page.getByRole('dialog', { name });
+  await expect(saved.getByTestId('edit-saved')).toBeVisible();
+  await expect(saved.locator('.props')).toContainText('photos/');
+  await expect.poll(() => signedGet('/demo-photos/docs/missing.txt', keyId, secret), { timeout: 5_000 }).toBe(403);
+  expect(await signedGet('/demo-photos/photos/missing.jpg', keyId, secret)).toBe(404);
+});
+
+test('rotating a key keeps the old pair working for the grace period', async ({ page, javaScriptEnabled }) => {
+  test.setTimeout(60_000);
+  await signIn(page);
+  const name = `Rotating ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
+  const { keyId, secret } = await makeKey(page, name, 'rotate/', ['s3:GetObject']);
+  await page.goto(`/?q=${encodeURIComponent(name)}`);
+  await page.getByRole('link', { name, exact: true }).click();
+  await page.getByRole('dialog', { name }).getByRole('link', { name: 'Rotate' }).click();
+  const drawer = page.getByRole('dialog', { name });
+  await drawer.getByLabel('In 1 hour').check();
+  await drawer.getByRole('button', { name: 'Rotate key' }).click();
+
+  // The new pair's drawer, linked to the old one.
+  const rotated = page.getByRole('dialog', { name });
+  await expect(rotated.getByTestId('replaces')).toContainText(keyId);
+  const newId = (await rotated.getByTestId('access-key-id').textContent())!.trim();
+  expect(newId).not.toBe(keyId);
+  // The old pair still works, and the list shows both.
+  expect(await signedGet('/demo-photos/rotate/missing.jpg', keyId, secret)).toBe(404);
+  await page.goto(`/?q=${encodeURIComponent(name)}`);
+  const links = page.getByTestId('rotation-link');
+  await expect(links.filter({ hasText: 'Replaced by' })).toHaveText(`Replaced by ${newId}`);
+  await expect(links.filter({ hasText: 'Replaces' })).toHaveText(`Replaces ${keyId}`);
+  await expect(page.getByRole('row').filter({ hasText: 'Replaced by' })).toContainText('Retiring');
+});
+
+test('bulk revoke asks how many, then revokes them all', async ({ page, javaScriptEnabled }) => {
+  test.setTimeout(60_000);
+  await signIn(page);
+  const prefix = `Bulk ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
+  const first = await makeKey(page, `${prefix} one`, 'bulk/', ['s3:GetObject']);
+  await makeKey(page, `${prefix} two`, 'bulk/', ['s3:GetObject']);
+  await makeKey(page, `${prefix} kept`, 'bulk/', ['s3:GetObject']);
+  await page.goto(`/?q=${encodeURIComponent(prefix)}`);
+  await page.getByRole('checkbox', { name: `Select ${prefix} one` }).check();
+  await page.getByRole('checkbox', { name: `Select ${prefix} two` }).check();
+  await page.getByRole('button', { name: 'Revoke selected' }).click();
+
+  const confirm = page.getByRole('alertdialog', { name: 'Revoke 2 keys?' });
+  await expect(confirm).toBeVisible();
+  await confirm.getByRole('button', { name: 'Revoke 2 keys' }).click();
+  await expect(page.getByTestId('bulk-done')).toHaveText('2 keys revoked.');
+  await page.goto(`/?q=${encodeURIComponent(prefix)}`);
+  await expect(page.getByRole('row').filter({ hasText: `${prefix} one` })).toContainText('Revoked');
+  await expect(page.getByRole('row').filter({ hasText: `${prefix} two` })).toContainText('Revoked');
+  await expect(page.getByRole('row').filter({ hasText: `${prefix} kept` })).toContainText('Active');
+  await expect.poll(() => signedGet('/demo-photos/bulk/missing.jpg', first.keyId, first.secret), { timeout: 5_000 }).toBe(403);
+});
