@@ -23,7 +23,49 @@ async fn migrations_run_up(db: DatabaseConnection) {
     Migrator::up(&db, None).await.unwrap();
 }
 
-on_both_databases!(migrations_run_up);
+/// Activity counted before folders were recorded survives the table's rebuild (its
+/// folder unknown), and the way back folds the folders into one row again.
+async fn activity_counts_survive_the_folder_rebuild(db: DatabaseConnection) {
+    use app::services::entities::key_activity;
+    use sea_orm::ConnectionTrait as _;
+    Migrator::down(&db, Some(Migrator::migrations().len() as u32 - 14))
+        .await
+        .unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, password_hash, role, created_at) VALUES (1, 'ann@example.com', 'x', 'customer', 0)",
+        "INSERT INTO regions (id, name, endpoint_url, created_at) VALUES (1, 'eu-west-1', 'https://eu.example.com', 0)",
+        "INSERT INTO buckets (id, owner_id, region_id, name, created_at) VALUES (1, 1, 1, 'media', 0)",
+        "INSERT INTO credentials (id, owner_id, bucket_id, name, actions, kind, access_key_id, secret_ciphertext, status, created_at, denied_requests) \
+         VALUES (1, 1, 1, 'k', 's3:GetObject', 'scoped', 'AKID0000000000000001', '', 'active', 0, 0)",
+        "INSERT INTO key_activity (credential_id, hour, action, requests, denied) VALUES (1, 3600, 's3:GetObject', 7, 2)",
+    ] {
+        db.execute_unprepared(sql).await.unwrap();
+    }
+    Migrator::up(&db, None).await.unwrap();
+    let rows = key_activity::Entity::find().all(&db).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].folder.as_str(), rows[0].requests, rows[0].denied), ("-", 7, 2));
+    db.execute_unprepared(
+        "INSERT INTO key_activity (credential_id, hour, action, folder, requests, denied) VALUES (1, 3600, 's3:GetObject', 'photos/', 3, 0)",
+    )
+    .await
+    .unwrap();
+    Migrator::down(&db, Some(Migrator::migrations().len() as u32 - 14))
+        .await
+        .unwrap();
+    let folded = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT requests FROM key_activity",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(folded.try_get::<i64>("", "requests").unwrap(), 10);
+    Migrator::up(&db, None).await.unwrap();
+}
+
+on_both_databases!(migrations_run_up, activity_counts_survive_the_folder_rebuild);
 
 /// A database made before bucket names were unique across regions refuses to start,
 /// names the duplicates and the command that fixes them; after the rename it starts.
