@@ -234,7 +234,20 @@ async fn rotation_keeps_the_old_pair_for_the_grace_period(db: DatabaseConnection
     assert_eq!(retiring.status, KeyStatus::Active);
     let now = app::services::now();
     assert!((now + 86_390..=now + 86_400).contains(&retiring.expires_at.unwrap()));
-    assert!(retiring.name.unwrap().contains(&old.access_key_id));
+    let old_name = retiring.name.unwrap();
+    assert!(old_name.contains(&old.access_key_id));
+    // The retiring pair's longer name does not stand in the way of an edit.
+    let narrowed = ann
+        .call(
+            "credentials/update",
+            &[
+                ("access_key_id", old.access_key_id.as_str()),
+                ("name", old_name.as_str()),
+                ("networks", "10.0.0.0/8"),
+            ],
+        )
+        .await;
+    assert_eq!(narrowed.status, StatusCode::OK, "{}", narrowed.body);
     assert!(
         keys.authenticated(&old.access_key_id).await.is_ok(),
         "the old pair still works"

@@ -97,7 +97,7 @@ fn EditForm(
                 <input type="hidden" name="edit_actions" value="on" />
                 <div class="field">
                     <label for="edit-name">"Name"</label>
-                    <input id="edit-name" name="name" type="text" required maxlength="64" value=values.name.clone() autocomplete="off" />
+                    <input id="edit-name" name="name" type="text" required value=values.name.clone() autocomplete="off" />
                 </div>
                 <div class="field">
                     <label for="edit-path">"Path " <span class="muted">"(optional)"</span></label>

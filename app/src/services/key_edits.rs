@@ -89,6 +89,9 @@ async fn plan(
     }
     let before = Editable::of(&row);
     let name = match input.name {
+        // Unchanged names pass as they are: a rotated key's old pair carries a longer
+        // name than a person may type.
+        Some(name) if name.trim() == before.name => before.name.clone(),
         Some(name) => normalize_credential_name(name).map_err(|m| AppError::invalid("name", m))?,
         None => before.name.clone(),
     };
