@@ -166,6 +166,22 @@ async fn an_edit_is_previewed_then_saved(db: DatabaseConnection) {
         )
         .await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
+    // An admin may edit it, but is told plainly that its secret is not theirs to read.
+    let mut root = signed_in(&state, "root@example.com").await;
+    let reveal = root
+        .call(
+            "credentials/reveal",
+            &[("access_key_id", key.access_key_id.as_str()), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(reveal.status, StatusCode::BAD_REQUEST, "{}", reveal.body);
+    assert!(
+        reveal.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("Only the key's owner")
+    );
+    assert!(!reveal.body.contains(&key.secret_key));
 }
 
 async fn the_lifetime_cap_holds_on_edits(db: DatabaseConnection) {

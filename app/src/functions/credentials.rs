@@ -266,6 +266,21 @@ impl EditFields {
             .map_err(|m| AppError::invalid("expires", m))
     }
 
+    /// The service's input; `actions` as [`Self::actions`] joined them.
+    fn input<'a>(
+        &'a self,
+        actions: Option<&'a str>,
+        expires_at: Option<Option<i64>>,
+    ) -> crate::services::key_edits::EditCredential<'a> {
+        crate::services::key_edits::EditCredential {
+            name: self.name.as_deref(),
+            path: self.path.as_deref(),
+            actions,
+            expires_at,
+            networks: self.networks.as_deref(),
+        }
+    }
+
     fn actions(&self) -> Option<String> {
         (self.edit_actions.is_some() || !self.actions.is_empty()).then(|| self.actions.join(" "))
     }
@@ -298,13 +313,7 @@ pub async fn preview_edit(
         let (state, caller) = caller().await?;
         let expires_at = fields.expires_at(&state, &caller).await?;
         let actions = fields.actions();
-        let input = crate::services::key_edits::EditCredential {
-            name: fields.name.as_deref(),
-            path: fields.path.as_deref(),
-            actions: actions.as_deref(),
-            expires_at,
-            networks: fields.networks.as_deref(),
-        };
+        let input = fields.input(actions.as_deref(), expires_at);
         crate::services::key_edits::preview_edit(&state.db, &caller, &access_key_id, input).await
     })
     .await
@@ -336,13 +345,7 @@ pub async fn update_credential(
         let (state, caller) = caller().await?;
         let expires_at = fields.expires_at(&state, &caller).await?;
         let actions = fields.actions();
-        let input = crate::services::key_edits::EditCredential {
-            name: fields.name.as_deref(),
-            path: fields.path.as_deref(),
-            actions: actions.as_deref(),
-            expires_at,
-            networks: fields.networks.as_deref(),
-        };
+        let input = fields.input(actions.as_deref(), expires_at);
         let view = crate::services::key_edits::edit_credential(&state.db, &caller, &access_key_id, input).await?;
         leptos_axum::redirect(&format!("/?key={}&saved=1", view.access_key_id));
         Ok(view)

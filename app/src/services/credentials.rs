@@ -433,6 +433,13 @@ async fn check_reveal_password(
 ) -> Result<(credential::Model, bool), AppError> {
     // Only the owner reveals: an admin manages keys but never reads a customer's secret.
     let row = visible_key(&state.db, &Caller::Operator, access_key_id).await?;
+    if row.owner_id != viewer.id && viewer.is_admin() {
+        // Admins see every key anyway: say why, rather than pretend it is not there.
+        return Err(AppError::invalid(
+            "access_key_id",
+            "Only the key's owner can reveal its secret: admins manage keys but never read them.",
+        ));
+    }
     if row.owner_id != viewer.id {
         return Err(AppError::not_found(format!("The access key {}", access_key_id.trim())));
     }
