@@ -1,15 +1,4 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
-import { demo, expect, signIn, signInAs, stookCli, test } from './helpers';
-
-/** No axe-core violation at all, whatever its impact. */
-async function expectAccessible(page: Page, what: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  expect(
-    results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`),
-    what,
-  ).toEqual([]);
-}
+import { demo, expect, expectAccessible, signIn, signInAs, stookCli, test } from './helpers';
 
 test.describe('hydrated', () => {
   test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, 'the action tree and the reveal need JavaScript');

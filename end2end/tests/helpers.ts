@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { execFileSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { expect, test as base, type Page } from '@playwright/test';
@@ -60,6 +61,15 @@ export async function expectIslandsHydrated(page: Page, what: string, expected?:
       `${what}: island ${i + 1} of ${count} hydrated`,
     ).toBeAttached();
   }
+}
+
+/** No axe-core violation at all, whatever its impact (axe runs as a script in the page). */
+export async function expectAccessible(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  expect(
+    results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} (${v.nodes.map((n) => n.target).join(', ')})`),
+    what,
+  ).toEqual([]);
 }
 
 /** Runs the operator CLI on the server's own data directory; returns its stdout. */

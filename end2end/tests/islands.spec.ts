@@ -50,6 +50,8 @@ test('every island on every page hydrates', async ({ page, javaScriptEnabled }) 
   await expectIslandsHydrated(page, 'admin drawer');
   await page.goto('/buckets');
   await expectIslandsHydrated(page, 'admin buckets page');
+  await page.goto('/settings');
+  await expectIslandsHydrated(page, 'admin settings page');
 
   const files = [...bundle.entries()];
   expect(files.some(([path]) => path.endsWith('.wasm')), 'the wasm was downloaded').toBe(true);

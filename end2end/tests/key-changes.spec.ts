@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { demo, expect, signIn, signedGet, test } from './helpers';
+import { demo, expect, expectAccessible, signIn, signInAs, signedGet, test } from './helpers';
 
 /// A key made through the API on demo-photos; returns its id and secret.
 async function makeKey(page: Page, name: string, path: string, actions: string[]) {
@@ -39,12 +39,14 @@ test('an edit shows what it would break before it is saved', async ({ page, java
   const drawer = page.getByRole('dialog', { name });
   await drawer.getByLabel('Path').fill('photos/');
   await drawer.getByRole('checkbox', { name: 's3:PutObject', exact: true }).uncheck();
+  if (javaScriptEnabled) await expectAccessible(page, 'the edit form');
   await drawer.getByRole('button', { name: 'Preview changes' }).click();
 
   const changes = page.getByTestId('edit-changes');
   await expect(changes.getByRole('row', { name: /Path/ })).toContainText('photos/');
   await expect(page.getByTestId('edit-lost')).toHaveText('s3:PutObject');
   await expect(page.getByTestId('edit-would-fail')).toContainText('1 s3:GetObject request under docs/ would fail');
+  if (javaScriptEnabled) await expectAccessible(page, 'the edit preview');
   // Nothing is saved yet: the key still reads docs/.
   expect(await signedGet('/demo-photos/docs/missing.txt', keyId, secret)).toBe(404);
 
@@ -65,6 +67,7 @@ test('rotating a key keeps the old pair working for the grace period', async ({ 
   await page.getByRole('link', { name, exact: true }).click();
   await page.getByRole('dialog', { name }).getByRole('link', { name: 'Rotate' }).click();
   const drawer = page.getByRole('dialog', { name });
+  if (javaScriptEnabled) await expectAccessible(page, 'the rotate step');
   await drawer.getByLabel('In 1 hour').check();
   await drawer.getByRole('button', { name: 'Rotate key' }).click();
 
@@ -96,6 +99,7 @@ test('bulk revoke asks how many, then revokes them all', async ({ page, javaScri
 
   const confirm = page.getByRole('alertdialog', { name: 'Revoke 2 keys?' });
   await expect(confirm).toBeVisible();
+  if (javaScriptEnabled) await expectAccessible(page, 'the bulk confirmation');
   await confirm.getByRole('button', { name: 'Revoke 2 keys' }).click();
   await expect(page.getByTestId('bulk-done')).toHaveText('2 keys revoked.');
   await page.goto(`/?q=${encodeURIComponent(prefix)}`);
@@ -103,4 +107,34 @@ test('bulk revoke asks how many, then revokes them all', async ({ page, javaScri
   await expect(page.getByRole('row').filter({ hasText: `${prefix} two` })).toContainText('Revoked');
   await expect(page.getByRole('row').filter({ hasText: `${prefix} kept` })).toContainText('Active');
   await expect.poll(() => signedGet('/demo-photos/bulk/missing.jpg', first.keyId, first.secret), { timeout: 5_000 }).toBe(403);
+});
+
+test('an admin limits how long customers keys may last, on the Settings page', async ({ page, javaScriptEnabled }) => {
+  await signInAs(page, 'admin@stook.test', 'admin-password-for-tests');
+  await page.getByRole('link', { name: 'Settings' }).click();
+  const limit = page.getByLabel('Longest key lifetime for customers (days)');
+  await expect(limit).toHaveValue('');
+  if (javaScriptEnabled) await expectAccessible(page, 'the settings page');
+  await limit.fill('30');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByTestId('settings-saved')).toBeVisible();
+  await expect(page.getByLabel('Longest key lifetime for customers (days)')).toHaveValue('30');
+  try {
+    // A customer asking for a key that never expires is refused, naming the limit.
+    const customer = await page.context().browser()!.newContext({ baseURL: new URL(page.url()).origin });
+    const customerPage = await customer.newPage();
+    await signIn(customerPage);
+    const buckets = await (await customerPage.request.post('/api/buckets')).json();
+    const refused = await customerPage.request.post('/api/credentials/create', {
+      data: { name: `Forever ${javaScriptEnabled}`, bucket_id: buckets[0].id, actions: ['s3:GetObject'] },
+    });
+    expect(refused.status()).toBe(400);
+    expect((await refused.json()).message).toContain('at most 30 days');
+    await customer.close();
+  } finally {
+    await page.getByLabel('Longest key lifetime for customers (days)').fill('');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.getByTestId('settings-saved')).toBeVisible();
+  }
+  await expect(page.getByLabel('Longest key lifetime for customers (days)')).toHaveValue('');
 });
