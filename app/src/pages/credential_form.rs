@@ -8,6 +8,7 @@ use crate::catalog::{self, Category, Preset, TriState, category_state, in_catego
 use crate::domain::{BucketChoice, CredentialDraft, EXPIRY_CHOICES, normalize_credential_name, normalize_path};
 use crate::functions::credentials::CreateCredential;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 use std::collections::BTreeSet;
 
 type Chosen = RwSignal<BTreeSet<&'static str>>;
@@ -36,6 +37,8 @@ pub fn CreateCredentialForm(
             .collect(),
     );
     let all_actions = RwSignal::new(draft.all_actions);
+    let expires = RwSignal::new(draft.expires.clone());
+    let expires_on = RwSignal::new(draft.expires_on.clone());
     let filter = RwSignal::new(String::new());
     let expanded = RwSignal::new(BTreeSet::from(Category::ALL));
     // Until the page is hydrated the browser cannot re-check the form, so Submit stays
@@ -129,6 +132,26 @@ pub fn CreateCredentialForm(
         }
     });
 
+    // Posted by hand from the form's state rather than read back from the form (an
+    // `ActionForm` would put a form-data parser into the browser bundle); without
+    // JavaScript the same form posts itself.
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if create.pending().get_untracked() {
+            return;
+        }
+        create.dispatch(CreateCredential {
+            name: name.get_untracked(),
+            bucket_id: bucket_id.get_untracked().parse().ok(),
+            path: path.get_untracked(),
+            actions: shown_chosen.get_untracked().iter().map(|a| a.to_string()).collect(),
+            all_actions: all_actions.get_untracked().then(|| "on".to_string()),
+            expires: expires.get_untracked(),
+            expires_on: expires_on.get_untracked(),
+            networks: networks.get_untracked(),
+        });
+    };
+
     modal_keys(close_href.clone());
     view! {
         <div class="overlay" role="presentation">
@@ -143,7 +166,7 @@ pub fn CreateCredentialForm(
                     <h2 id="create-title">"Create Credential"</h2>
                     <a href=close_href.clone() class="btn btn-ghost btn-small" aria-label="Close">"Close"</a>
                 </header>
-                <ActionForm action=create attr:class="stack" attr:aria-labelledby="create-title" attr:novalidate=true>
+                <form method="post" action=CreateCredential::url() class="stack" aria-labelledby="create-title" novalidate on:submit=submit>
                     // Every refusal is summed up at the top (the field's own message sits
                     // beside it too), so nobody has to look for it at the bottom.
                     {move || refusal().map(|(field, message)| view! {
@@ -227,7 +250,12 @@ pub fn CreateCredentialForm(
                     <div class="field">
                         <label for="cred-expires">"Expires " <span class="muted">"(optional)"</span></label>
                         <div class="row expiry">
-                            <select id="cred-expires" name="expires" aria-describedby="cred-expires-hint">
+                            <select
+                                id="cred-expires"
+                                name="expires"
+                                aria-describedby="cred-expires-hint"
+                                on:change=move |ev| expires.set(event_target_value(&ev))
+                            >
                                 <option value="" selected=draft.expires.is_empty()>"Never"</option>
                                 {EXPIRY_CHOICES.into_iter().map(|days| view! {
                                     <option value=days.to_string() selected=draft.expires == days.to_string()>
@@ -237,7 +265,13 @@ pub fn CreateCredentialForm(
                                 <option value="date" selected=draft.expires == "date">"On a date…"</option>
                             </select>
                             <label for="cred-expires-on" class="sr-only">"Expiry day"</label>
-                            <input id="cred-expires-on" type="date" name="expires_on" value=draft.expires_on.clone() />
+                            <input
+                                id="cred-expires-on"
+                                type="date"
+                                name="expires_on"
+                                value=draft.expires_on.clone()
+                                on:input=move |ev| expires_on.set(event_target_value(&ev))
+                            />
                         </div>
                         <p id="cred-expires-hint" class="hint">"After this the S3 endpoint refuses the key (with “On a date…”, at the end of that day, UTC)."</p>
                         <FieldError id="cred-expires-error" message=Signal::derive(expires_error) />
@@ -335,7 +369,7 @@ pub fn CreateCredentialForm(
                             {move || if create.pending().get() { "Creating…" } else { "Submit" }}
                         </button>
                     </div>
-                </ActionForm>
+                </form>
             </section>
         </div>
     }

@@ -6,6 +6,7 @@ use super::key_insight::ClientSetups;
 use crate::client_setups::Setup;
 use crate::functions::credentials::RevealSecret;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn as _;
 
 /// A button that copies a fixed text (an access key id) to the clipboard.
 #[island]
@@ -112,7 +113,26 @@ pub fn SecretReveal(access_key_id: String, setups: Vec<Setup>) -> impl IntoView 
                     let form_name = format!("Show the secret of {id}");
                     Some(if asking.get() {
                         view! {
-                            <ActionForm action=reveal attr:class="reveal-form" attr:aria-label=form_name>
+                            <form
+                                method="post"
+                                action=RevealSecret::url()
+                                class="reveal-form"
+                                aria-label=form_name
+                                // Posted by hand: an `ActionForm` would put a form-data parser
+                                // into the browser bundle.
+                                on:submit={
+                                    let id = id.clone();
+                                    move |ev| {
+                                        ev.prevent_default();
+                                        if !reveal.pending().get_untracked() {
+                                            reveal.dispatch(RevealSecret {
+                                                access_key_id: id.clone(),
+                                                password: password.get_untracked(),
+                                            });
+                                        }
+                                    }
+                                }
+                            >
                                 <input type="hidden" name="access_key_id" value=id.clone() />
                                 <label for=input_id.clone()>"Re-enter your login password to show the secret"</label>
                                 <div class="row">
@@ -133,7 +153,7 @@ pub fn SecretReveal(access_key_id: String, setups: Vec<Setup>) -> impl IntoView 
                                     <button type="button" class="btn btn-small" on:click=move |_| asking.set(false)>"Cancel"</button>
                                 </div>
                                 {move || error().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
-                            </ActionForm>
+                            </form>
                         }
                             .into_any()
                     } else {
