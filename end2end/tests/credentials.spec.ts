@@ -100,6 +100,8 @@ test.describe('hydrated', () => {
     await drawer.getByLabel('Re-enter your login password').fill('not my password');
     await drawer.getByRole('button', { name: 'Show', exact: true }).click();
     await expect(drawer.getByRole('alert')).toHaveText('That is not your login password.');
+    // The refused password is not left in the field.
+    await expect(drawer.getByLabel('Re-enter your login password')).toHaveValue('');
     await drawer.getByLabel('Re-enter your login password').fill(demo.password);
     await drawer.getByRole('button', { name: 'Show', exact: true }).click();
     const secret = drawer.getByTestId('secret-key');
@@ -226,6 +228,9 @@ test('a refused Create keeps what was entered, says why at the top and by the fi
     await expect(summary).toContainText('already have a credential named');
     await expect(form.locator('#cred-name-error')).toContainText('already have a credential named');
     await expect(form.getByLabel('Credential Name')).toHaveValue('Website uploads');
+    // Once the name changes, the duplicate-name message by the field goes.
+    await form.getByLabel('Credential Name').fill('Website uploads, kept');
+    await expect(form.locator('#cred-name-error')).not.toContainText('already have a credential named');
   } else {
     await expect(summary).toContainText('cannot have actions that change bucket-wide settings');
     await expect(form.locator('#cred-actions-error')).toContainText('bucket-wide settings');

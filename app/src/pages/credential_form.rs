@@ -74,12 +74,15 @@ pub fn CreateCredentialForm(
             focus_field(e.field().unwrap_or("name"));
         }
     });
+    // The server's word on the name (a duplicate) holds for the name it was sent; once
+    // the name is edited, only the local checks speak until the next submit.
+    let submitted_name = StoredValue::new(draft.name.clone());
     let name_error = move || {
         let typed = name.get();
         (!typed.is_empty())
             .then(|| normalize_credential_name(&typed).err())
             .flatten()
-            .or_else(|| server_error("name"))
+            .or_else(|| (typed == submitted_name.get_value()).then(|| server_error("name")).flatten())
     };
     let path_error = move || normalize_path(&path.get()).err().or_else(|| server_error("path"));
     let bucket_error = move || server_error("bucket_id");
@@ -140,6 +143,7 @@ pub fn CreateCredentialForm(
         if create.pending().get_untracked() {
             return;
         }
+        submitted_name.set_value(name.get_untracked());
         create.dispatch(CreateCredential {
             name: name.get_untracked(),
             bucket_id: bucket_id.get_untracked().parse().ok(),

@@ -86,7 +86,7 @@ pub fn CredentialsPage() -> impl IntoView {
             {is_admin.then(|| view! {
                 <input type="search" name="owner" aria-label="Customer email" placeholder="Customer email" value=move || list_state.get().owner />
             })}
-            <BucketFilter buckets selected=Signal::derive(move || list_state.get().bucket) />
+            <BucketFilter buckets selected=Signal::derive(move || list_state.get().bucket) is_admin />
             <select name="status" aria-label="Status">
                 <option value="" selected=move || list_state.get().status.is_empty()>"Any status"</option>
                 {StatusFilter::ALL.into_iter().map(|s| view! {
@@ -196,6 +196,7 @@ fn NoBucketsYet(close_href: String) -> impl IntoView {
 fn BucketFilter(
     buckets: Resource<Result<Vec<crate::domain::BucketView>, crate::error::AppError>>,
     selected: Signal<Option<i32>>,
+    is_admin: bool,
 ) -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
@@ -208,7 +209,12 @@ fn BucketFilter(
                             let id = b.id;
                             view! {
                                 <option value=id.to_string() selected=move || selected.get() == Some(id)>
-                                    {format!("{} ({}) — {}", b.name, b.region, b.owner_email)}
+                                    // A customer's buckets are all their own: no need to say whose.
+                                    {if is_admin {
+                                        format!("{} ({}) — {}", b.name, b.region, b.owner_email)
+                                    } else {
+                                        format!("{} ({})", b.name, b.region)
+                                    }}
                                 </option>
                             }
                         }).collect_view()}

@@ -59,6 +59,12 @@ pub fn SecretReveal(access_key_id: String, setups: Vec<Setup>) -> impl IntoView 
             reveal.value().set(None);
         }
     });
+    // A refused password is not left in the field for the next try.
+    Effect::new(move |_| {
+        if let Some(Err(_)) = reveal.value().get() {
+            password.set(String::new());
+        }
+    });
     let error = move || match reveal.value().get() {
         Some(Err(err)) => Some(err.to_string()),
         _ => None,
