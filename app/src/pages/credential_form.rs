@@ -82,7 +82,11 @@ pub fn CreateCredentialForm(
         (!typed.is_empty())
             .then(|| normalize_credential_name(&typed).err())
             .flatten()
-            .or_else(|| (typed == submitted_name.get_value()).then(|| server_error("name")).flatten())
+            .or_else(|| {
+                (typed == submitted_name.get_value())
+                    .then(|| server_error("name"))
+                    .flatten()
+            })
     };
     let path_error = move || normalize_path(&path.get()).err().or_else(|| server_error("path"));
     let bucket_error = move || server_error("bucket_id");
