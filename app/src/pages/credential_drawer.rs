@@ -64,7 +64,8 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
     let live = c.status != KeyStatus::Revoked;
     let paused = c.status == KeyStatus::Paused;
     let scoped = c.kind == KeyKind::Scoped;
-    let editable = scoped && live;
+    // A rotated-out pair retires on its own: it is not edited back to life.
+    let editable = scoped && live && c.replaced_by.is_none();
     // Rotation needs a working key that was not rotated already.
     let rotatable = c.status == KeyStatus::Active && c.replaced_by.is_none();
     let confirm_href = {

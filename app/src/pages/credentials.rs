@@ -417,6 +417,8 @@ fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl In
                     <a href=close_href.clone() class="btn btn-ghost btn-small" aria-label="Close">"Close"</a>
                 </header>
                 <div class="dialog-body">
+                    // A refused change comes back here with its reason in the address.
+                    <super::ErrorNote message=Signal::derive(super::query_error()) />
                     {if count == 0 {
                         view! { <p>"Tick the keys to change in the list first, then choose Pause selected or Revoke selected."</p> }.into_any()
                     } else {

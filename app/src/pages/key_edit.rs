@@ -110,7 +110,7 @@ fn EditForm(
                         let in_it: Vec<_> = in_category(category).collect();
                         let ticked = in_it.iter().filter(|a| chosen.iter().any(|c| c == a.name)).count();
                         view! {
-                            <details open=ticked > 0>
+                            <details open={ticked > 0}>
                                 <summary>{category.label()} <span class="muted">{format!(" ({ticked} of {})", in_it.len())}</span></summary>
                                 <ul class="edit-action-list">
                                     {in_it.into_iter().map(|action| {
@@ -192,6 +192,8 @@ fn EditPreviewStep(
     view! {
         <section class="drawer-section editor" aria-labelledby="preview-title" tabindex="-1" autofocus>
             <h3 id="preview-title">"Review the changes"</h3>
+            // A refused save comes back here with its reason in the address.
+            <super::ErrorNote message=Signal::derive(super::query_error()) />
             <Suspense fallback=|| view! { <p class="muted">"Working out what would change…"</p> }>
                 {
                     let back_href = back_href.clone();

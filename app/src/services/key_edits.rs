@@ -87,11 +87,15 @@ async fn plan(
             "A revoked key stays as it was: create a new credential instead.",
         ));
     }
+    if row.replaced_by.is_some() {
+        // Its expiry is the end of the grace period: editing must not bring it back.
+        return Err(AppError::invalid(
+            "access_key_id",
+            "This key was replaced by rotation and retires on its own: edit its replacement instead.",
+        ));
+    }
     let before = Editable::of(&row);
     let name = match input.name {
-        // Unchanged names pass as they are: a rotated key's old pair carries a longer
-        // name than a person may type.
-        Some(name) if name.trim() == before.name => before.name.clone(),
         Some(name) => normalize_credential_name(name).map_err(|m| AppError::invalid("name", m))?,
         None => before.name.clone(),
     };
@@ -140,11 +144,12 @@ pub async fn preview_edit(
     let before = Editable::of(&row);
     let now = now();
     let since = now - PREVIEW_DAYS * 86_400;
-    let scope = KeyScope {
+    let scope_of = |e: &Editable| KeyScope {
         bucket: String::new(),
-        path: after.path.clone(),
-        grant: Grant::Actions(after.actions.clone()),
+        path: e.path.clone(),
+        grant: Grant::Actions(e.actions.clone()),
     };
+    let (now_scope, scope) = (scope_of(&before), scope_of(&after));
     // Allowed requests per action and folder; denied ones fail today already.
     let mut allowed: BTreeMap<(String, String), i64> = BTreeMap::new();
     for r in key_activity::Entity::find()
@@ -161,6 +166,8 @@ pub async fn preview_edit(
         .filter_map(|((action, folder), requests)| {
             let action = crate::catalog::find(&action)?;
             let folder = (folder != NO_NAME).then_some(folder);
+            // Only what works today and would stop: requests the key lost already fail now.
+            policy::grants_in_folder(&now_scope, action, folder.as_deref()).ok()?;
             let denial = policy::grants_in_folder(&scope, action, folder.as_deref()).err()?;
             Some(FailingRequests {
                 action: action.name.to_string(),
