@@ -141,7 +141,13 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     <dt>"Rotated"</dt>
                     <dd data-testid="replaced-by">
                         "Replaced by " <a href=href><code>{next}</code></a>
-                        {(c.status == KeyStatus::Active).then(|| format!("; this old key works until {until}, then retires."))}
+                        {(c.status == KeyStatus::Active).then(|| {
+                            if c.expires_at.is_some_and(|t| t <= detail.now) {
+                                format!("; this old key retired at {until}.")
+                            } else {
+                                format!("; this old key works until {until}, then retires.")
+                            }
+                        })}
                     </dd>
                 }
             })}

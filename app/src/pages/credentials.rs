@@ -336,9 +336,11 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                             // Whole days left, rounded up: a key made to last 7 days says 7.
                             .map(|t| {
                                 let ends = if c.replaced_by.is_some() { "Retires" } else { "Expires" };
-                                match (t - now + 86_399).div_euclid(86_400) {
-                                    ..=1 => format!("{ends} within a day"),
-                                    days => format!("{ends} in {days} days"),
+                                // Hours, rounded up, on its last day (a 1-hour grace period says so).
+                                match ((t - now + 86_399).div_euclid(86_400), (t - now + 3_599).div_euclid(3_600)) {
+                                    (..=1, ..=1) => format!("{ends} within an hour"),
+                                    (..=1, hours) => format!("{ends} in {hours} hours"),
+                                    (days, _) => format!("{ends} in {days} days"),
                                 }
                             });
                         let href = list_state.href(&[("key", &c.access_key_id)]);
@@ -409,6 +411,8 @@ fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl In
         ),
     };
     let change = if change == "revoke" { "revoke" } else { "pause" };
+    // Revoking is for good; a pause is undone with Resume.
+    let button_class = if change == "revoke" { "btn btn-danger" } else { "btn btn-primary" };
     view! {
         <super::Overlay close_href=close_href.clone()>
             <section class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="bulk-title" tabindex="-1" autofocus>
@@ -433,7 +437,7 @@ fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl In
                         <form method="post" action=BulkChange::url()>
                             <input type="hidden" name="change" value=change />
                             {keys.into_iter().map(|k| view! { <input type="hidden" name="keys[]" value=k /> }).collect_view()}
-                            <super::BusySubmit label busy_label=busy.to_string() class="btn btn-danger".to_string() />
+                            <super::BusySubmit label busy_label=busy.to_string() class=button_class.to_string() />
                         </form>
                     })}
                     <a href=close_href class="btn">"Cancel"</a>

@@ -249,7 +249,7 @@ fn PreviewBody(preview: EditPreview) -> impl IntoView {
             <thead><tr><th scope="col">"Field"</th><th scope="col">"Now"</th><th scope="col">"After saving"</th></tr></thead>
             <tbody>
                 {preview.changes.into_iter().map(|c| view! {
-                    <tr><th scope="row">{c.field}</th><td>{c.before}</td><td>{c.after}</td></tr>
+                    <tr><th scope="row">{c.field}</th><td data-label="Now">{c.before}</td><td data-label="After saving">{c.after}</td></tr>
                 }).collect_view()}
             </tbody>
         </table>
