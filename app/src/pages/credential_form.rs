@@ -79,14 +79,12 @@ pub fn CreateCredentialForm(
     let submitted_name = StoredValue::new(draft.name.clone());
     let name_error = move || {
         let typed = name.get();
+        // Read first, so the message follows every answer (tracking is by what is read).
+        let from_server = server_error("name");
         (!typed.is_empty())
             .then(|| normalize_credential_name(&typed).err())
             .flatten()
-            .or_else(|| {
-                (typed == submitted_name.get_value())
-                    .then(|| server_error("name"))
-                    .flatten()
-            })
+            .or_else(|| from_server.filter(|_| typed == submitted_name.get_value()))
     };
     let path_error = move || normalize_path(&path.get()).err().or_else(|| server_error("path"));
     let bucket_error = move || server_error("bucket_id");

@@ -412,7 +412,11 @@ fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl In
     };
     let change = if change == "revoke" { "revoke" } else { "pause" };
     // Revoking is for good; a pause is undone with Resume.
-    let button_class = if change == "revoke" { "btn btn-danger" } else { "btn btn-primary" };
+    let button_class = if change == "revoke" {
+        "btn btn-danger"
+    } else {
+        "btn btn-primary"
+    };
     view! {
         <super::Overlay close_href=close_href.clone()>
             <section class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="bulk-title" tabindex="-1" autofocus>
