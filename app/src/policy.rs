@@ -381,6 +381,18 @@ impl KeyScope {
         Ok(())
     }
 
+    /// A bucket-wide action needs a key for the whole bucket: on the proxy backend a
+    /// `photos/` key could otherwise make the whole bucket public.
+    fn require_whole_bucket_for(&self, action: &'static Action) -> Result<(), Denial> {
+        if self.path.is_some() && is_bucket_wide(action) {
+            return Err(Denial::WholeBucketOnly {
+                path: self.path_shown(),
+                action,
+            });
+        }
+        Ok(())
+    }
+
     /// The one check of a name against the path: an object key (`Naming::Key`) or a
     /// listing's prefix (`Naming::Prefix`) must be plain and start with the path.
     fn reaches(&self, name: &str, naming: Naming) -> Result<(), Denial> {
@@ -429,13 +441,7 @@ fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), Denial> {
         return Err(Denial::NeedsBucket(operation));
     };
     scope.require_in_bucket(bucket, action)?;
-    if scope.path.is_some() && is_bucket_wide(action) {
-        // On the proxy backend a `photos/` key could otherwise make the whole bucket public.
-        return Err(Denial::WholeBucketOnly {
-            path: scope.path_shown(),
-            action,
-        });
-    }
+    scope.require_whole_bucket_for(action)?;
     match rule.target {
         Target::Service | Target::Bucket | Target::Batch => {}
         Target::Listing => scope.reaches(request.prefix.unwrap_or(""), Naming::Prefix)?,
@@ -577,12 +583,7 @@ pub fn grants_in_folder(scope: &KeyScope, action: &'static Action, folder: Optio
     if !scope.allows(action) {
         return Err(Denial::MissingAction(action));
     }
-    if scope.path.is_some() && is_bucket_wide(action) {
-        return Err(Denial::WholeBucketOnly {
-            path: scope.path_shown(),
-            action,
-        });
-    }
+    scope.require_whole_bucket_for(action)?;
     let target = Operation::for_action(action).map(|(operation, _)| operation.rule().target);
     match (folder, target) {
         (Some(folder), Some(Target::Listing)) => scope.reaches(folder, Naming::Prefix),
