@@ -16,6 +16,7 @@ impl KeyScope {
             view.bucket.clone(),
             view.path.clone(),
             &view.actions.join(" "),
+            Some(&view.networks.join(",")),
         )
     }
 }
@@ -202,6 +203,7 @@ mod tests {
             bucket: "media".into(),
             path: path.map(str::to_string),
             grant: Grant::Actions(ActionSet::parse(actions).unwrap()),
+            networks: Default::default(),
         }
     }
 
@@ -268,6 +270,7 @@ mod tests {
                     bucket: "media".into(),
                     path: path.map(str::to_string),
                     grant: Grant::Actions(actions.clone()),
+                    networks: Default::default(),
                 };
                 let policy = iam_policy(&key);
                 assert_eq!(policy["Version"], "2012-10-17");

@@ -4,8 +4,209 @@
 //! is unit-tested, and it compiles for the browser too.
 
 use crate::catalog::{Action, ActionSet, Scope, named};
-use crate::domain::KeyKind;
+use crate::domain::{KeyKind, KeyStatus};
+use crate::networks::NetworkList;
+use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::net::IpAddr;
+
+/// What a key's stored row says about its life: all [`KeyLife::state`] decides from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyLife {
+    pub status: KeyStatus,
+    pub expires_at: Option<i64>,
+    /// A rotation replaced this pair; its `expires_at` is the grace period's end.
+    pub replaced: bool,
+}
+
+/// Whether a key may be used now, and if not, why. Decided in one place
+/// ([`KeyLife::state`]) for the S3 endpoint, the list's badge and status filter, the
+/// buckets' key counts, the drawer and the simulator; the SQL that filters by it is built
+/// from the same function ([`KeyState::condition`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyState {
+    Active,
+    /// Refused until it is resumed.
+    Paused,
+    /// Final: never used again.
+    Revoked,
+    /// Its expiry passed. Final too: an expired key is rotated into a new pair or deleted.
+    Expired,
+    /// Replaced by rotation, and still in its grace period.
+    Retiring,
+    /// Replaced by rotation, and the grace period has ended.
+    Retired,
+}
+
+impl KeyLife {
+    pub fn state(self, now: i64) -> KeyState {
+        KeyState::decide(self.status, self.expires_at.is_some_and(|t| t <= now), self.replaced)
+    }
+}
+
+impl KeyState {
+    pub const ALL: [KeyState; 6] = [
+        KeyState::Active,
+        KeyState::Paused,
+        KeyState::Revoked,
+        KeyState::Expired,
+        KeyState::Retiring,
+        KeyState::Retired,
+    ];
+
+    /// The rule itself. Revoking is the explicit, final act, so it names the state
+    /// whatever else holds; an ended life comes next (resuming a paused key that expired
+    /// would not bring it back, so "paused" would mislead).
+    fn decide(status: KeyStatus, ended: bool, replaced: bool) -> KeyState {
+        match (status, ended, replaced) {
+            (KeyStatus::Revoked, _, _) => KeyState::Revoked,
+            (_, true, true) => KeyState::Retired,
+            (_, true, false) => KeyState::Expired,
+            (KeyStatus::Paused, false, _) => KeyState::Paused,
+            (KeyStatus::Active, false, true) => KeyState::Retiring,
+            (KeyStatus::Active, false, false) => KeyState::Active,
+        }
+    }
+
+    /// Whether the S3 endpoint accepts the key (its scope still decides each request).
+    pub fn is_usable(self) -> bool {
+        matches!(self, KeyState::Active | KeyState::Retiring)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::Paused => "paused",
+            KeyState::Revoked => "revoked",
+            KeyState::Expired => "expired",
+            KeyState::Retiring => "retiring",
+            KeyState::Retired => "retired",
+        }
+    }
+
+    /// The badge's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            KeyState::Active => "Active",
+            KeyState::Paused => "Paused",
+            KeyState::Revoked => "Revoked",
+            KeyState::Expired => "Expired",
+            KeyState::Retiring => "Retiring",
+            KeyState::Retired => "Retired",
+        }
+    }
+
+    /// The badge's CSS classes: working, on hold (or ending), stopped.
+    pub fn badge_class(self) -> &'static str {
+        match self {
+            KeyState::Active => "status status-active",
+            KeyState::Paused | KeyState::Retiring => "status status-paused",
+            KeyState::Revoked | KeyState::Expired | KeyState::Retired => "status status-revoked",
+        }
+    }
+
+    /// Why the S3 endpoint refuses the key, in the one wording every place shows.
+    pub fn refusal(self) -> Option<&'static str> {
+        match self {
+            KeyState::Active | KeyState::Retiring => None,
+            KeyState::Paused => {
+                Some("This access key is paused: it is refused until it is resumed in the Stook panel.")
+            }
+            KeyState::Revoked => Some("This access key has been revoked."),
+            KeyState::Expired => Some("This access key has expired."),
+            KeyState::Retired => {
+                Some("This access key was replaced by rotation, and its grace period has ended: use the new key.")
+            }
+        }
+    }
+
+    /// A list's status filter: empty or `all` for every state.
+    pub fn parse_filter(text: &str) -> Result<Option<KeyState>, String> {
+        match text.trim() {
+            "" | "all" => Ok(None),
+            t => KeyState::ALL
+                .into_iter()
+                .find(|s| s.as_str() == t)
+                .map(Some)
+                .ok_or_else(|| {
+                    format!("“{t}” is not a status: use active, paused, revoked, expired, retiring or retired.")
+                }),
+        }
+    }
+
+    /// Every stored combination [`KeyState::decide`] reads, for building SQL from it.
+    fn stored_cases() -> impl Iterator<Item = (KeyStatus, bool, bool)> {
+        KeyStatus::ALL
+            .into_iter()
+            .flat_map(|status| [false, true].into_iter().map(move |ended| (status, ended)))
+            .flat_map(|(status, ended)| [false, true].into_iter().map(move |replaced| (status, ended, replaced)))
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl KeyState {
+    /// The SQL condition on the credentials table for keys in any of `states` at `now`:
+    /// an OR of the stored combinations that [`KeyState::decide`] maps to them, so lists,
+    /// filters and counts cannot disagree with the S3 endpoint.
+    pub fn condition(states: &[KeyState], now: i64) -> sea_orm::Condition {
+        use crate::services::entities::credential::Column;
+        use sea_orm::{ColumnTrait as _, Condition};
+        let mut any = Condition::any();
+        for (status, ended, replaced) in KeyState::stored_cases() {
+            if !states.contains(&KeyState::decide(status, ended, replaced)) {
+                continue;
+            }
+            let life = if ended {
+                Condition::all().add(Column::ExpiresAt.lte(now))
+            } else {
+                Condition::any()
+                    .add(Column::ExpiresAt.is_null())
+                    .add(Column::ExpiresAt.gt(now))
+            };
+            let link = if replaced {
+                Column::ReplacedBy.is_not_null()
+            } else {
+                Column::ReplacedBy.is_null()
+            };
+            any = any.add(Condition::all().add(Column::Status.eq(status)).add(life).add(link));
+        }
+        any
+    }
+}
+
+/// Where a key may be used from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Networks {
+    #[default]
+    Anywhere,
+    Only(NetworkList),
+    /// The stored list does not parse: no address is allowed rather than every one.
+    Unreadable,
+}
+
+impl Networks {
+    /// From the stored comma-separated list (`None` or empty: anywhere).
+    pub fn from_stored(stored: Option<&str>) -> Networks {
+        match NetworkList::parse(stored.unwrap_or("")) {
+            Ok(list) if list.is_empty() => Networks::Anywhere,
+            Ok(list) => Networks::Only(list),
+            Err(_) => Networks::Unreadable,
+        }
+    }
+}
+
+/// Who sent a request, as far as the network check is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// The address the request came from (behind trusted proxies, the one they name).
+    Address(IpAddr),
+    /// The address could not be told: a key limited to networks is refused.
+    Unknown,
+    /// A question about the key's scope alone ("what can this key do?"): networks are
+    /// not considered.
+    AnyAddress,
+}
 
 /// What an operation's credential path applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,6 +390,7 @@ pub struct KeyScope {
     /// Normalised `a/b/` (see `crate::domain::normalize_path`), or `None` for the whole bucket.
     pub path: Option<String>,
     pub grant: Grant,
+    pub networks: Networks,
 }
 
 /// The object a copy reads from.
@@ -210,9 +412,11 @@ pub struct Request<'a> {
     pub version_id: bool,
     /// `CopyObject` / `UploadPartCopy`: the object read.
     pub copy_source: Option<CopySource<'a>>,
+    pub client: Client,
 }
 
 impl Request<'_> {
+    /// A request for `operation` that names nothing yet, asked about the scope alone.
     pub fn new(operation: Operation) -> Self {
         Request {
             operation,
@@ -221,6 +425,7 @@ impl Request<'_> {
             prefix: None,
             version_id: false,
             copy_source: None,
+            client: Client::AnyAddress,
         }
     }
 }
@@ -343,12 +548,48 @@ impl KeyScope {
     /// and stored action list. The S3 endpoint, the panel and the API all read keys
     /// through this, so they decide alike. A stored set that no longer parses grants
     /// nothing rather than everything.
-    pub fn from_stored(kind: KeyKind, bucket: String, path: Option<String>, actions: &str) -> KeyScope {
+    pub fn from_stored(
+        kind: KeyKind,
+        bucket: String,
+        path: Option<String>,
+        actions: &str,
+        networks: Option<&str>,
+    ) -> KeyScope {
         let grant = match kind {
             KeyKind::Master => Grant::Master,
             KeyKind::Scoped => Grant::Actions(ActionSet::parse(actions).unwrap_or_default()),
         };
-        KeyScope { bucket, path, grant }
+        KeyScope {
+            bucket,
+            path,
+            grant,
+            networks: Networks::from_stored(networks),
+        }
+    }
+
+    /// The key may be used from `client`.
+    fn require_network(&self, client: Client) -> Result<(), Denial> {
+        let shown = |client: Option<IpAddr>| {
+            client.map_or_else(|| "an unknown address".to_string(), |c| c.to_canonical().to_string())
+        };
+        match (&self.networks, client) {
+            (Networks::Anywhere, _) | (_, Client::AnyAddress) => Ok(()),
+            (Networks::Only(list), Client::Address(ip)) if list.allows(ip) => Ok(()),
+            (Networks::Only(list), client) => Err(Denial::OutsideNetworks {
+                client: shown(match client {
+                    Client::Address(ip) => Some(ip),
+                    _ => None,
+                }),
+                networks: list.to_string(),
+            }),
+            (Networks::Unreadable, client) => Err(Denial::OutsideNetworks {
+                client: shown(match client {
+                    Client::Address(ip) => Some(ip),
+                    _ => None,
+                }),
+                networks: "no network (its stored list is unreadable)".to_string(),
+            }),
+        }
     }
 
     fn within_path(&self, name: &str) -> bool {
@@ -432,6 +673,8 @@ impl Request<'_> {
 }
 
 fn check(scope: &KeyScope, request: &Request<'_>) -> Result<(), Denial> {
+    // First: a request from outside the key's networks learns nothing about its scope.
+    scope.require_network(request.client)?;
     let operation = request.operation;
     let rule = operation.rule();
     let Some(action) = request.action() else {
@@ -603,6 +846,7 @@ mod tests {
             bucket: "photos-bucket".into(),
             path: path.map(str::to_string),
             grant: Grant::Actions(ActionSet::parse(actions).unwrap()),
+            networks: Default::default(),
         }
     }
 
@@ -692,6 +936,7 @@ mod tests {
             bucket: "photos-bucket".into(),
             path: Some("photos/".into()),
             grant: Grant::Actions(all.clone()),
+            networks: Default::default(),
         };
         let whole = KeyScope {
             path: None,
@@ -749,6 +994,7 @@ mod tests {
             bucket: "photos-bucket".into(),
             path: None,
             grant: Grant::Master,
+            networks: Default::default(),
         };
         // The S3 endpoint turns a name outside the table into this denial.
         for operation in [
@@ -949,6 +1195,7 @@ mod tests {
             bucket: "photos-bucket".into(),
             path: None,
             grant: Grant::Actions(Preset::All.actions()),
+            networks: Default::default(),
         };
         for &operation in Operation::ALL {
             let request = Request {

@@ -1,6 +1,7 @@
 //! What the panel shows and the server functions answer: users, buckets, credentials and
 //! their lists, without secrets. Shared by the browser and the server.
 
+use crate::policy::{KeyLife, KeyState};
 use serde::{Deserialize, Serialize};
 
 /// Stored as text; a stored value that is none of these fails the query (never a
@@ -150,6 +151,8 @@ pub enum KeyStatus {
 }
 
 impl KeyStatus {
+    pub const ALL: [KeyStatus; 3] = [KeyStatus::Active, KeyStatus::Revoked, KeyStatus::Paused];
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Active => "active",
@@ -203,56 +206,6 @@ impl ListSort {
     }
 }
 
-/// Which keys a list shows by state: active ones (not expired), revoked ones, or ones
-/// whose expiry has passed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StatusFilter {
-    Active,
-    Paused,
-    Revoked,
-    Expired,
-}
-
-impl StatusFilter {
-    pub const ALL: [StatusFilter; 4] = [
-        StatusFilter::Active,
-        StatusFilter::Paused,
-        StatusFilter::Revoked,
-        StatusFilter::Expired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StatusFilter::Active => "active",
-            StatusFilter::Paused => "paused",
-            StatusFilter::Revoked => "revoked",
-            StatusFilter::Expired => "expired",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            StatusFilter::Active => "Active",
-            StatusFilter::Paused => "Paused",
-            StatusFilter::Revoked => "Revoked",
-            StatusFilter::Expired => "Expired",
-        }
-    }
-
-    /// Empty means every status.
-    pub fn parse(text: &str) -> Result<Option<StatusFilter>, String> {
-        match text.trim() {
-            "" | "all" => Ok(None),
-            t => StatusFilter::ALL
-                .into_iter()
-                .find(|s| s.as_str() == t)
-                .map(Some)
-                .ok_or_else(|| format!("“{t}” is not a status: use active, paused, revoked or expired.")),
-        }
-    }
-}
-
 /// A credential as lists show it: never the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CredentialView {
@@ -280,35 +233,19 @@ pub struct CredentialView {
     pub replaced_by: Option<String>,
     /// ... and, on the new pair, the one it replaced.
     pub replaces: Option<String>,
+    /// Paused by an admin, whom alone it waits for to be resumed.
+    pub paused_by_admin: bool,
 }
 
 impl CredentialView {
-    /// Its state as the list and the drawer badge it: (CSS class, words).
-    pub fn badge(&self, now: i64) -> (&'static str, &'static str) {
-        let ended = self.expires_at.is_some_and(|t| t <= now);
-        match self.status {
-            KeyStatus::Revoked => ("status status-revoked", "Revoked"),
-            KeyStatus::Paused => ("status status-paused", "Paused"),
-            KeyStatus::Active if self.replaced_by.is_some() && ended => ("status status-revoked", "Retired"),
-            KeyStatus::Active if ended => ("status status-revoked", "Expired"),
-            KeyStatus::Active if self.replaced_by.is_some() => ("status status-paused", "Retiring"),
-            KeyStatus::Active => ("status status-active", "Active"),
+    /// Whether the S3 endpoint takes this key now, and if not why (see [`KeyState`]).
+    pub fn state(&self, now: i64) -> KeyState {
+        KeyLife {
+            status: self.status,
+            expires_at: self.expires_at,
+            replaced: self.replaced_by.is_some(),
         }
-    }
-
-    /// Why the S3 endpoint refuses this key outright, if it does.
-    pub fn refusal(&self, now: i64) -> Option<&'static str> {
-        if self.status == KeyStatus::Revoked {
-            Some("this key has been revoked")
-        } else if self.status == KeyStatus::Paused {
-            Some("this key is paused")
-        } else if self.expires_at.is_some_and(|t| t <= now) && self.replaced_by.is_some() {
-            Some("this key was replaced by rotation and has retired")
-        } else if self.expires_at.is_some_and(|t| t <= now) {
-            Some("this key has expired")
-        } else {
-            None
-        }
+        .state(now)
     }
 }
 
@@ -397,6 +334,8 @@ pub struct CredentialDetail {
     /// Whether the viewer may reveal the secret: only its owner, and only while the key
     /// is active (an admin manages other people's keys but never reads them).
     pub can_reveal: bool,
+    /// Whether the viewer may resume it (a key an admin paused waits for an admin).
+    pub can_resume: bool,
     /// What the key did at the S3 endpoint.
     pub activity: KeyActivity,
     /// The server's time when it read the key, Unix seconds.

@@ -9,10 +9,11 @@ use super::secret::{CopyText, SecretReveal};
 use super::{BusySubmit, ConfirmStep, Overlay};
 use crate::catalog::{Category, in_category};
 use crate::client_setups::KeyAccess;
-use crate::domain::{CredentialDetail, KeyKind, KeyStatus, RotationGrace, format_utc};
+use crate::domain::{CredentialDetail, KeyKind, RotationGrace, format_utc};
 use crate::functions::credentials::{
     DeleteCredential, PauseCredential, ResumeCredential, RevokeCredential, RotateCredential, get_credential,
 };
+use crate::policy::KeyState;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_router::hooks::use_query_map;
@@ -60,14 +61,20 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
     let confirm = move || query.read().get("confirm");
     let c = detail.credential;
     let id = c.access_key_id.clone();
-    // Not revoked: it can still be used, paused or resumed, and revoked.
-    let live = c.status != KeyStatus::Revoked;
-    let paused = c.status == KeyStatus::Paused;
+    let state = c.state(detail.now);
+    // Not revoked: it can still be revoked.
+    let live = state != KeyState::Revoked;
+    // Whether the key may still work: its secret is worth showing.
+    let working = matches!(state, KeyState::Active | KeyState::Paused | KeyState::Retiring);
+    let paused = state == KeyState::Paused;
+    // Pausing and resuming concern keys that have not ended; a key an admin paused is
+    // resumed by an admin only.
+    let pausable = working && (!paused || detail.can_resume);
     let scoped = c.kind == KeyKind::Scoped;
-    // A rotated-out pair retires on its own: it is not edited back to life.
-    let editable = scoped && live && c.replaced_by.is_none();
-    // Rotation needs a working key that was not rotated already.
-    let rotatable = c.status == KeyStatus::Active && c.replaced_by.is_none();
+    // Neither a rotated-out pair nor an expired key is edited back to life.
+    let editable = scoped && matches!(state, KeyState::Active | KeyState::Paused);
+    // A working key, or an expired one, is rotated into a new pair (once).
+    let rotatable = scoped && matches!(state, KeyState::Active | KeyState::Expired);
     let confirm_href = {
         let list_state = list_state.clone();
         let id = id.clone();
@@ -127,11 +134,15 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
         <dl class="props">
             <dt>"Status"</dt>
             <dd>
-                {
-                    let (class, text) = c.badge(detail.now);
-                    view! { <span class=class data-testid="drawer-status">{text}</span> }
-                }
-                {paused.then(|| view! { <span class="muted">" — refused by the S3 endpoint until resumed"</span> })}
+                <span class=state.badge_class() data-testid="drawer-status">{state.label()}</span>
+                {paused.then(|| {
+                    let note = if c.paused_by_admin {
+                        " by an administrator — refused by the S3 endpoint until an administrator resumes it"
+                    } else {
+                        " — refused by the S3 endpoint until resumed"
+                    };
+                    view! { <span class="muted" data-testid="paused-note">{note}</span> }
+                })}
                 {c.revoked_at.map(|t| view! { <span class="muted">" since " {format_utc(t)}</span> })}
             </dd>
             {c.replaced_by.clone().map(|next| {
@@ -141,13 +152,11 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     <dt>"Rotated"</dt>
                     <dd data-testid="replaced-by">
                         "Replaced by " <a href=href><code>{next}</code></a>
-                        {(c.status == KeyStatus::Active).then(|| {
-                            if c.expires_at.is_some_and(|t| t <= detail.now) {
-                                format!("; this old key retired at {until}.")
-                            } else {
-                                format!("; this old key works until {until}, then retires.")
-                            }
-                        })}
+                        {match state {
+                            KeyState::Retired => Some(format!("; this old key retired at {until}.")),
+                            KeyState::Retiring => Some(format!("; this old key works until {until}, then retires.")),
+                            _ => None,
+                        }}
                     </dd>
                 }
             })}
@@ -190,10 +199,10 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
             {if detail.can_reveal {
                 let setups = crate::client_setups::setups(&access, crate::client_setups::SECRET_PLACEHOLDER);
                 view! { <SecretReveal access_key_id=id.clone() setups /> }.into_any()
-            } else if !live {
+            } else if !working {
                 view! {
                     <p class="muted" data-testid="no-reveal">
-                        "A revoked key's secret is not shown: the key no longer works."
+                        {format!("This key's secret is not shown: the key is {} and no longer works.", state.label().to_lowercase())}
                     </p>
                 }.into_any()
             } else {
@@ -203,7 +212,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                     </p>
                 }.into_any()
             }}
-            {live.then(|| view! {
+            {working.then(|| view! {
                 <div class="row">
                     <CyberduckLink access=access.clone() />
                 </div>
@@ -260,7 +269,7 @@ fn DrawerBody(detail: CredentialDetail, list_state: ListState, close_href: Strin
                         }.into_any(),
                         _ => view! {
                             <div class="row">
-                                {live.then(|| {
+                                {pausable.then(|| {
                                     // Reversible, so no confirmation step: a plain post.
                                     let (action, label, busy) = if paused {
                                         (ResumeCredential::url(), "Resume", "Resuming…")

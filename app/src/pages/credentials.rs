@@ -6,9 +6,10 @@ use super::Pager;
 use super::credential_drawer::CredentialDrawer;
 use super::credential_form::CreateCredentialForm;
 pub use super::list_query::ListState;
-use crate::domain::{CredentialDraft, CredentialPage, KeyStatus, ListSort, SignedInUser, StatusFilter, format_utc};
+use crate::domain::{CredentialDraft, CredentialPage, ListSort, SignedInUser, format_utc};
 use crate::functions::buckets::list_buckets;
 use crate::functions::credentials::list_credentials;
+use crate::policy::KeyState;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -89,7 +90,7 @@ pub fn CredentialsPage() -> impl IntoView {
             <BucketFilter buckets selected=Signal::derive(move || list_state.get().bucket) is_admin />
             <select name="status" aria-label="Status">
                 <option value="" selected=move || list_state.get().status.is_empty()>"Any status"</option>
-                {StatusFilter::ALL.into_iter().map(|s| view! {
+                {KeyState::ALL.into_iter().map(|s| view! {
                     <option value=s.as_str() selected=move || list_state.get().status == s.as_str()>{s.label()}</option>
                 }).collect_view()}
             </select>
@@ -322,14 +323,15 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
                 </thead>
                 <tbody>
                     {page.items.into_iter().map(|c| {
-                        let revoked = c.status == KeyStatus::Revoked;
                         // Page loads are server-rendered, so "now" is the server's.
-                        let expired = !revoked && c.expires_at.is_some_and(|t| t <= now);
-                        let (status_class, status_text) = c.badge(now);
+                        let state = c.state(now);
+                        let revoked = state == KeyState::Revoked;
+                        let (status_class, status_text) = (state.badge_class(), state.label());
                         let linked = c.replaced_by.as_ref().map(|next| format!("Replaced by {next}"))
                             .or_else(|| c.replaces.as_ref().map(|old| format!("Replaces {old}")));
                         // A week's notice before a working key stops.
-                        let expiring = (!revoked && !expired)
+                        let expiring = state
+                            .is_usable()
                             .then_some(c.expires_at)
                             .flatten()
                             .filter(|t| *t - now <= EXPIRY_WARNING_SECS)

@@ -25,10 +25,10 @@ pub fn KeyInsight(
     now: i64,
 ) -> impl IntoView {
     let scope = KeyScope::of_view(&credential);
-    let refusal = credential.refusal(now).map(str::to_string);
+    let refusal = credential.state(now).refusal().map(str::to_string);
     let summary = match &refusal {
         Some(reason) => format!(
-            "The S3 endpoint refuses every request with this key: {reason}. While it worked: {}",
+            "The S3 endpoint refuses every request with this key. {reason} While it worked: {}",
             explain::summary(&scope, &credential.region)
         ),
         None => explain::summary(&scope, &credential.region),
@@ -77,7 +77,7 @@ pub fn KeySimulator(
     refusal: Option<String>,
 ) -> impl IntoView {
     let kind = if master { KeyKind::Master } else { KeyKind::Scoped };
-    let scope = StoredValue::new(KeyScope::from_stored(kind, bucket, path, &actions.join(" ")));
+    let scope = StoredValue::new(KeyScope::from_stored(kind, bucket, path, &actions.join(" "), None));
     let what = RwSignal::new(what);
     let name = RwSignal::new(name);
     let answer = Memo::new(move |_| {

@@ -9,6 +9,7 @@ use super::secrets::SecretBox;
 use super::{now, regions, unique_violation, users};
 use crate::domain::{BucketView, KeyKind, KeyStatus, SignedInUser, validate_bucket_name};
 use crate::error::AppError;
+use crate::policy::KeyState;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
     QuerySelect as _, TransactionTrait as _,
@@ -105,24 +106,23 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
         .await?
         .into_iter()
         .collect();
-    // Scoped keys that work now, per bucket: one query over two small columns.
-    let mut active_counts: HashMap<i32, u64> = HashMap::new();
-    let now = now();
-    for (bucket_id, expires_at) in credential::Entity::find()
+    // Scoped keys the S3 endpoint takes now, per bucket, counted by the database with the
+    // condition the status filter uses (one rule: `KeyState`).
+    let usable = [KeyState::Active, KeyState::Retiring];
+    let active_counts: HashMap<i32, u64> = credential::Entity::find()
         .select_only()
         .column(credential::Column::BucketId)
-        .column(credential::Column::ExpiresAt)
+        .column_as(credential::Column::Id.count(), "keys")
         .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
         .filter(credential::Column::Kind.eq(KeyKind::Scoped))
-        .filter(credential::Column::Status.eq(KeyStatus::Active))
-        .into_tuple::<(i32, Option<i64>)>()
+        .filter(KeyState::condition(&usable, now()))
+        .group_by(credential::Column::BucketId)
+        .into_tuple::<(i32, i64)>()
         .all(db)
         .await?
-    {
-        if expires_at.is_none_or(|t| t > now) {
-            *active_counts.entry(bucket_id).or_default() += 1;
-        }
-    }
+        .into_iter()
+        .map(|(bucket_id, keys)| (bucket_id, u64::try_from(keys).unwrap_or(0)))
+        .collect();
     let mut views: Vec<BucketView> = rows
         .into_iter()
         .map(|b| {

@@ -31,6 +31,14 @@ impl Caller {
         }
     }
 
+    /// An admin, or the operator: may manage anyone's keys and lift an admin's pause.
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Caller::Operator => true,
+            Caller::User { user, .. } => user.is_admin(),
+        }
+    }
+
     /// The signed-in person, if it is one.
     pub fn signed_in(&self) -> Option<&SignedInUser> {
         match self {

@@ -10,13 +10,14 @@ use super::{AppState, now, passwords, users};
 use crate::catalog::ActionSet;
 use crate::domain::{
     CredentialDetail, CredentialPage, CredentialView, KeyKind, KeyStatus, ListSort, PAGE_SIZE, SignedInUser,
-    StatusFilter, normalize_credential_name, normalize_path, rotated_expiry,
+    normalize_credential_name, normalize_path, rotated_expiry,
 };
 use crate::error::AppError;
 use crate::networks::NetworkList;
-use crate::policy::{self, KeyScope, Simulation};
+use crate::policy::{self, KeyLife, KeyScope, KeyState, Simulation};
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, QueryFilter as _, QueryOrder as _,
     TransactionTrait as _,
 };
 use std::collections::HashMap;
@@ -136,7 +137,10 @@ pub async fn list_credentials(
 }
 
 /// Revokes by access key id. A customer may revoke only their own keys; the answer for
-/// someone else's key is the same as for a key that does not exist.
+/// someone else's key is the same as for a key that does not exist. Revoking is final and
+/// wins any race: its write is conditional only on the key not being revoked already, and
+/// it bumps the key's version, so a pause, resume, edit or rotation that read the key
+/// before finds it changed and is refused.
 pub async fn revoke_credential(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -150,23 +154,91 @@ pub async fn revoke_credential(
             "A bucket's master key cannot be revoked: rotate it instead, which replaces it with a new pair at once.",
         ));
     }
-    let row = if found.status == KeyStatus::Revoked {
-        found
-    } else {
-        let mut active: credential::ActiveModel = found.into();
-        active.status = Set(KeyStatus::Revoked);
-        active.revoked_at = Set(Some(now()));
-        let row = credential::Entity::update(active).exec(db).await?;
-        audit::record(
-            db,
-            &caller.actor(),
-            AuditAction::CredentialRevoke,
-            AuditTarget::Credential(&row.access_key_id),
-            serde_json::json!({}),
-        )
-        .await?;
-        row
-    };
+    let txn = db.begin().await?;
+    if !revoke_row(&txn, found.id).await? {
+        txn.rollback().await?;
+        return Err(already_revoked());
+    }
+    audit::record(
+        &txn,
+        &caller.actor(),
+        AuditAction::CredentialRevoke,
+        AuditTarget::Credential(&found.access_key_id),
+        serde_json::json!({}),
+    )
+    .await?;
+    txn.commit().await?;
+    reread_view(db, found.id).await
+}
+
+/// Revokes one row unless it is revoked already; whether it did.
+async fn revoke_row(db: &impl ConnectionTrait, id: i32) -> Result<bool, AppError> {
+    let rows = credential::Entity::update_many()
+        .col_expr(credential::Column::Status, Expr::value(KeyStatus::Revoked))
+        .col_expr(credential::Column::RevokedAt, Expr::value(now()))
+        .col_expr(credential::Column::Version, next_version())
+        .filter(credential::Column::Id.eq(id))
+        .filter(credential::Column::Status.ne(KeyStatus::Revoked))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(rows == 1)
+}
+
+fn already_revoked() -> AppError {
+    AppError::conflict(
+        "access_key_id",
+        "This key is already revoked: it stays revoked, and nothing was changed.",
+    )
+}
+
+/// The refusal of a change that lost a race: the key changed after it was read.
+pub(super) fn changed_meanwhile() -> AppError {
+    AppError::conflict(
+        "access_key_id",
+        "This key was changed at the same moment, so nothing was saved: open it again to see its state.",
+    )
+}
+
+/// Applies `change` to the key as it was `read`: only if its version is still the one read
+/// (nobody changed it since), bumping it. Whether it applied.
+pub(super) async fn write_if_unchanged(
+    db: &impl ConnectionTrait,
+    read: &credential::Model,
+    change: sea_orm::UpdateMany<credential::Entity>,
+) -> Result<bool, sea_orm::DbErr> {
+    let rows = change
+        .col_expr(credential::Column::Version, next_version())
+        .filter(credential::Column::Id.eq(read.id))
+        .filter(credential::Column::Version.eq(read.version))
+        .exec(db)
+        .await?
+        .rows_affected;
+    Ok(rows == 1)
+}
+
+/// `version + 1`, for every write to a key.
+pub(super) fn next_version() -> SimpleExpr {
+    use sea_orm::sea_query::ExprTrait as _;
+    Expr::col(credential::Column::Version).add(1)
+}
+
+/// The key's state now, as [`KeyState`] decides it for every place.
+pub(super) fn state_of(row: &credential::Model, now: i64) -> KeyState {
+    KeyLife {
+        status: row.status,
+        expires_at: row.expires_at,
+        replaced: row.replaced_by.is_some(),
+    }
+    .state(now)
+}
+
+/// A key as it is now, for the answer after a change.
+async fn reread_view(db: &DatabaseConnection, id: i32) -> Result<CredentialView, AppError> {
+    let row = credential::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("The access key"))?;
     Ok(views(db, vec![row]).await?.remove(0))
 }
 
@@ -179,7 +251,7 @@ pub struct ListQuery {
     pub owner_email: Option<String>,
     pub bucket_id: Option<i32>,
     pub sort: ListSort,
-    pub status: Option<StatusFilter>,
+    pub status: Option<KeyState>,
 }
 
 /// One page of scoped credentials `viewer` may see, newest first, searched over name,
@@ -189,7 +261,7 @@ pub async fn page_credentials(
     viewer: &SignedInUser,
     query: &ListQuery,
 ) -> Result<CredentialPage, AppError> {
-    use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+    use sea_orm::sea_query::{ExprTrait as _, Func};
     use sea_orm::{Condition, PaginatorTrait as _, QuerySelect as _, QueryTrait as _};
 
     let mut select = credential::Entity::find().filter(credential::Column::Kind.eq(KeyKind::Scoped));
@@ -229,20 +301,9 @@ pub async fn page_credentials(
         );
     }
     let now = now();
-    let not_expired = Condition::any()
-        .add(credential::Column::ExpiresAt.is_null())
-        .add(credential::Column::ExpiresAt.gt(now));
-    select = match query.status {
-        None => select,
-        Some(StatusFilter::Active) => select
-            .filter(credential::Column::Status.eq(KeyStatus::Active))
-            .filter(not_expired),
-        Some(StatusFilter::Revoked) => select.filter(credential::Column::Status.eq(KeyStatus::Revoked)),
-        Some(StatusFilter::Paused) => select.filter(credential::Column::Status.eq(KeyStatus::Paused)),
-        Some(StatusFilter::Expired) => select
-            .filter(credential::Column::Status.eq(KeyStatus::Active))
-            .filter(credential::Column::ExpiresAt.lte(now)),
-    };
+    if let Some(state) = query.status {
+        select = select.filter(KeyState::condition(&[state], now));
+    }
     select = match query.sort {
         ListSort::Created => select.order_by_desc(credential::Column::CreatedAt),
         ListSort::Name => select.order_by_asc(Expr::expr(Func::lower(Expr::col((
@@ -301,11 +362,13 @@ pub async fn credential_detail(
     let row = visible_key(db, caller, access_key_id).await?;
     let endpoint_url = region_endpoint(db, row.bucket_id).await?;
     let can_reveal = caller.signed_in().is_some_and(|v| v.id == row.owner_id) && row.status != KeyStatus::Revoked;
+    let can_resume = !row.paused_by_admin || caller.is_admin();
     let activity = super::activity::of_key(db, row.id, now()).await?;
     Ok(CredentialDetail {
         credential: views(db, vec![row]).await?.remove(0),
         endpoint_url,
         can_reveal,
+        can_resume,
         activity,
         now: now(),
     })
@@ -359,7 +422,7 @@ pub async fn simulate(
     let row = visible_key(db, caller, access_key_id).await?;
     let view = views(db, vec![row]).await?.remove(0);
     policy::simulate(&KeyScope::of_view(&view), what, name)
-        .map(|s| s.refused(view.refusal(now())))
+        .map(|s| s.refused(view.state(now()).refusal()))
         .map_err(|m| AppError::invalid("operation", m))
 }
 
@@ -454,7 +517,9 @@ async fn check_reveal_password(
 }
 
 /// Pauses a key (the S3 endpoint refuses it as inactive) or resumes it, as AWS IAM's
-/// Inactive / Active. Revoking stays final: a revoked key is never resumed.
+/// Inactive / Active. Revoking stays final: a revoked key is never resumed, whatever runs
+/// at the same moment (the write is conditional on the version read). A pause by an
+/// admin on someone else's key holds until an admin resumes it.
 pub async fn set_paused(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -468,42 +533,74 @@ pub async fn set_paused(
             "A bucket's master key is never paused: rotate it to replace it.",
         ));
     }
-    let wanted = if paused { KeyStatus::Paused } else { KeyStatus::Active };
-    let row = match found.status {
-        KeyStatus::Revoked => {
+    let refuse = |message: &str| Err(AppError::conflict("access_key_id", message));
+    match (state_of(&found, now()), paused) {
+        (KeyState::Revoked, _) => {
             return Err(AppError::invalid(
                 "access_key_id",
                 "A revoked key stays revoked: create a new credential instead.",
             ));
         }
-        status if status == wanted => found,
-        _ => {
-            let mut changed: credential::ActiveModel = found.into();
-            changed.status = Set(wanted);
-            let row = credential::Entity::update(changed).exec(db).await?;
-            audit::record(
-                db,
-                &caller.actor(),
-                if paused {
-                    AuditAction::CredentialPause
-                } else {
-                    AuditAction::CredentialResume
-                },
-                AuditTarget::Credential(&row.access_key_id),
-                serde_json::json!({}),
-            )
-            .await?;
-            row
+        (KeyState::Expired | KeyState::Retired, _) => {
+            return refuse("This key has ended (its expiry passed), so pausing or resuming it changes nothing.");
         }
+        (KeyState::Paused, true) => return refuse("This key is already paused: nothing was changed."),
+        (KeyState::Active | KeyState::Retiring, false) => {
+            return refuse("This key is already active: nothing was changed.");
+        }
+        (KeyState::Paused, false) if found.paused_by_admin && !caller.is_admin() => {
+            return Err(AppError::invalid(
+                "access_key_id",
+                "An administrator paused this key: only an administrator can resume it.",
+            ));
+        }
+        _ => {}
+    }
+    let (wanted, from) = if paused {
+        (KeyStatus::Paused, KeyStatus::Active)
+    } else {
+        (KeyStatus::Active, KeyStatus::Paused)
     };
-    Ok(views(db, vec![row]).await?.remove(0))
+    // An admin's pause of a customer's key is theirs to lift.
+    let by_admin = paused && caller.is_admin() && caller.signed_in().is_none_or(|u| u.id != found.owner_id);
+    let txn = db.begin().await?;
+    let change = credential::Entity::update_many()
+        .col_expr(credential::Column::Status, Expr::value(wanted))
+        .col_expr(credential::Column::PausedByAdmin, Expr::value(by_admin))
+        .filter(credential::Column::Status.eq(from));
+    if !write_if_unchanged(&txn, &found, change).await? {
+        txn.rollback().await?;
+        return Err(changed_meanwhile());
+    }
+    audit::record(
+        &txn,
+        &caller.actor(),
+        if paused {
+            AuditAction::CredentialPause
+        } else {
+            AuditAction::CredentialResume
+        },
+        AuditTarget::Credential(&found.access_key_id),
+        if by_admin {
+            serde_json::json!({ "by_admin": true })
+        } else {
+            serde_json::json!({})
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    reread_view(db, found.id).await
 }
 
 /// Rotates a scoped key: a new pair with the same bucket, path, actions and networks
 /// takes the key's name, and the old pair keeps working for `grace` (renamed, linked to
 /// the new one), then retires on its own: its expiry is the grace period's end, which the
-/// S3 endpoint checks on every request (`grace_secs` 0: it is revoked at once). The new pair lasts as long as the old one did,
-/// within `max_lifetime_days` (see `settings::key_lifetime_cap`). Returns the new pair once.
+/// S3 endpoint checks on every request (`grace_secs` 0: it retires at once). An expired
+/// key may be rotated into a new pair too. The new pair lasts as long as the old one did,
+/// within `max_lifetime_days` (see `settings::key_lifetime_cap`). The old pair is claimed
+/// by a write conditional on the version read, so the new pair copies exactly the scope
+/// that was current: an edit at the same moment is either wholly before (and copied) or
+/// refused. Returns the new pair once.
 pub async fn rotate_credential(
     db: &DatabaseConnection,
     secrets: &SecretBox,
@@ -517,39 +614,38 @@ pub async fn rotate_credential(
     if old.kind == KeyKind::Master {
         return refuse("A bucket's master key is rotated on the Buckets page.");
     }
-    match old.status {
-        KeyStatus::Revoked => return refuse("A revoked key stays revoked: create a new credential instead."),
-        KeyStatus::Paused => return refuse("This key is paused: resume it before rotating it."),
-        KeyStatus::Active => {}
-    }
-    if let Some(next) = old.replaced_by {
-        let next = credential::Entity::find_by_id(next).one(db).await?;
-        return Err(AppError::conflict(
-            "access_key_id",
-            format!(
-                "This key was already rotated: its replacement is {}.",
-                next.map(|n| n.access_key_id).unwrap_or_else(|| "deleted".into())
-            ),
-        ));
-    }
     let now = now();
+    match state_of(&old, now) {
+        KeyState::Revoked => return refuse("A revoked key stays revoked: create a new credential instead."),
+        KeyState::Paused => return refuse("This key is paused: resume it before rotating it."),
+        KeyState::Retiring | KeyState::Retired => {
+            let next = match old.replaced_by {
+                Some(next) => credential::Entity::find_by_id(next).one(db).await?,
+                None => None,
+            };
+            return Err(AppError::conflict(
+                "access_key_id",
+                format!(
+                    "This key was already rotated: its replacement is {}.",
+                    next.map(|n| n.access_key_id).unwrap_or_else(|| "deleted".into())
+                ),
+            ));
+        }
+        KeyState::Active | KeyState::Expired => {}
+    }
     let expires_at = rotated_expiry(old.created_at, old.expires_at, now, max_lifetime_days);
     let name = old.name.clone().unwrap_or_default();
     let txn = db.begin().await?;
-    // Frees the name for the new pair. Conditional, so that of two rotations of one key
-    // at once (a double submit, two tabs) exactly one goes on.
-    let claimed = credential::Entity::update_many()
+    // Frees the name for the new pair; of two rotations at once (a double submit, two
+    // tabs), or a rotation and an edit, exactly one goes on.
+    let claim = credential::Entity::update_many()
         .col_expr(
             credential::Column::Name,
-            sea_orm::sea_query::Expr::value(format!("{name} (old key {})", old.access_key_id)),
+            Expr::value(format!("{name} (old key {})", old.access_key_id)),
         )
-        .filter(credential::Column::Id.eq(old.id))
         .filter(credential::Column::ReplacedBy.is_null())
-        .filter(credential::Column::Status.eq(KeyStatus::Active))
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if claimed == 0 {
+        .filter(credential::Column::Status.eq(KeyStatus::Active));
+    if !write_if_unchanged(&txn, &old, claim).await? {
         txn.rollback().await?;
         return Err(AppError::conflict(
             "access_key_id",
@@ -571,16 +667,17 @@ pub async fn rotate_credential(
         },
     )
     .await?;
-    let mut retiring: credential::ActiveModel = old.clone().into();
-    retiring.replaced_by = Set(Some(row.id));
-    if grace_secs <= 0 {
-        retiring.status = Set(KeyStatus::Revoked);
-        retiring.revoked_at = Set(Some(now));
-    } else {
-        let end = now + grace_secs;
-        retiring.expires_at = Set(Some(old.expires_at.map_or(end, |at| at.min(end))));
-    }
-    credential::Entity::update(retiring).exec(&txn).await?;
+    // The old pair retires at the grace period's end, or at its own expiry if sooner.
+    let end = now + grace_secs.max(0);
+    credential::Entity::update_many()
+        .col_expr(credential::Column::ReplacedBy, Expr::value(row.id))
+        .col_expr(
+            credential::Column::ExpiresAt,
+            Expr::value(old.expires_at.map_or(end, |at| at.min(end))),
+        )
+        .filter(credential::Column::Id.eq(old.id))
+        .exec(&txn)
+        .await?;
     audit::record(
         &txn,
         &caller.actor(),
@@ -620,10 +717,11 @@ impl BulkChange {
 /// The most keys one bulk change takes: two pages of the list.
 pub const MAX_BULK_KEYS: usize = 100;
 
-/// Pauses or revokes several scoped keys. Every id is checked first: one the caller may
-/// not manage (or a master key) refuses the whole change, so nothing changes. Keys already
-/// in the asked state, and revoked keys asked to pause, are left as they are. Returns how
-/// many keys changed.
+/// Pauses or revokes several scoped keys, in one transaction. Every id is checked first:
+/// one the caller may not manage (or a master key) refuses the whole change, so nothing
+/// changes. Keys already in the asked state, ended keys asked to pause, and revoked keys
+/// are left as they are; each write is conditional on the state read (a key revoked at the
+/// same moment is not paused back to life). Returns how many keys changed.
 pub async fn bulk_change(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -657,21 +755,45 @@ pub async fn bulk_change(
         }
         keys.push(key);
     }
+    let now = now();
+    // Reads above, writes below: a SQLite transaction that starts with a write takes the
+    // write lock at once instead of failing to upgrade a read.
+    let txn = db.begin().await?;
     let mut changed = 0;
     for key in keys {
-        let wanted = match change {
-            BulkChange::Pause => KeyStatus::Paused,
-            BulkChange::Revoke => KeyStatus::Revoked,
+        let applied = match change {
+            BulkChange::Revoke => revoke_row(&txn, key.id).await?,
+            BulkChange::Pause => {
+                if !matches!(state_of(&key, now), KeyState::Active | KeyState::Retiring) {
+                    continue;
+                }
+                let by_admin = caller.is_admin() && caller.signed_in().is_none_or(|u| u.id != key.owner_id);
+                let pause = credential::Entity::update_many()
+                    .col_expr(credential::Column::Status, Expr::value(KeyStatus::Paused))
+                    .col_expr(credential::Column::PausedByAdmin, Expr::value(by_admin))
+                    .col_expr(credential::Column::Version, next_version())
+                    .filter(credential::Column::Id.eq(key.id))
+                    .filter(credential::Column::Status.eq(KeyStatus::Active));
+                pause.exec(&txn).await?.rows_affected == 1
+            }
         };
-        if key.status == wanted || key.status == KeyStatus::Revoked {
+        if !applied {
             continue;
         }
-        match change {
-            BulkChange::Pause => set_paused(db, caller, &key.access_key_id, true).await?,
-            BulkChange::Revoke => revoke_credential(db, caller, &key.access_key_id).await?,
-        };
+        audit::record(
+            &txn,
+            &caller.actor(),
+            match change {
+                BulkChange::Pause => AuditAction::CredentialPause,
+                BulkChange::Revoke => AuditAction::CredentialRevoke,
+            },
+            AuditTarget::Credential(&key.access_key_id),
+            serde_json::json!({ "bulk": true }),
+        )
+        .await?;
         changed += 1;
     }
+    txn.commit().await?;
     Ok(changed)
 }
 
@@ -745,6 +867,7 @@ pub(super) async fn views(
                     .unwrap_or_default(),
                 replaced_by: c.replaced_by.and_then(|id| replaced_by.get(&id).cloned()),
                 replaces: replaces.get(&c.id).cloned(),
+                paused_by_admin: c.paused_by_admin,
             }
         })
         .collect())

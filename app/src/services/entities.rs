@@ -90,6 +90,10 @@ pub mod credential {
         /// The credential that replaced this one by rotation; it keeps working until
         /// `expires_at`, the end of the grace period.
         pub replaced_by: Option<i32>,
+        /// Bumped by every change: each write is conditional on the version it read.
+        pub version: i32,
+        /// Paused by an admin: only an admin resumes it.
+        pub paused_by_admin: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

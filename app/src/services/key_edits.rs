@@ -6,7 +6,7 @@
 use super::activity::NO_NAME;
 use super::audit::{self, AuditAction, AuditTarget};
 use super::caller::Caller;
-use super::credentials::{checked_actions, views, visible_key};
+use super::credentials::{changed_meanwhile, checked_actions, state_of, views, visible_key, write_if_unchanged};
 use super::entities::{credential, key_activity, key_source};
 use super::{now, unique_violation};
 use crate::catalog::ActionSet;
@@ -16,8 +16,9 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::networks::NetworkList;
-use crate::policy::{self, Grant, KeyScope};
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _};
+use crate::policy::{self, Grant, KeyScope, KeyState};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
 use std::collections::BTreeMap;
 
 /// What to change; `None` keeps a field as it is.
@@ -32,6 +33,9 @@ pub struct EditCredential<'a> {
     pub expires_at: Option<Option<i64>>,
     /// CIDRs separated by commas, spaces or new lines; empty for anywhere.
     pub networks: Option<&'a str>,
+    /// The longest a customer's key may live, counted from its creation (see
+    /// `settings::key_lifetime_cap`; `None` for admins and the operator).
+    pub lifetime_cap: Option<u32>,
 }
 
 /// A credential's editable fields, as stored.
@@ -81,18 +85,27 @@ async fn plan(
             "A bucket's master key has the whole bucket and every action: it is not edited.",
         ));
     }
-    if row.status == KeyStatus::Revoked {
-        return Err(AppError::invalid(
-            "access_key_id",
-            "A revoked key stays as it was: create a new credential instead.",
-        ));
-    }
-    if row.replaced_by.is_some() {
+    match state_of(&row, now()) {
+        KeyState::Active | KeyState::Paused => {}
+        KeyState::Revoked => {
+            return Err(AppError::invalid(
+                "access_key_id",
+                "A revoked key stays as it was: create a new credential instead.",
+            ));
+        }
         // Its expiry is the end of the grace period: editing must not bring it back.
-        return Err(AppError::invalid(
-            "access_key_id",
-            "This key was replaced by rotation and retires on its own: edit its replacement instead.",
-        ));
+        KeyState::Retiring | KeyState::Retired => {
+            return Err(AppError::invalid(
+                "access_key_id",
+                "This key was replaced by rotation and retires on its own: edit its replacement instead.",
+            ));
+        }
+        KeyState::Expired => {
+            return Err(AppError::invalid(
+                "access_key_id",
+                "This key has expired, and an expired key is not edited back to life: rotate it into a new pair, or delete it.",
+            ));
+        }
     }
     let before = Editable::of(&row);
     let name = match input.name {
@@ -118,7 +131,10 @@ async fn plan(
         Some(Some(at)) if at <= now() => {
             return Err(AppError::invalid("expires", "The expiry must lie in the future."));
         }
-        Some(at) => at,
+        Some(at) => {
+            lifetime_within_cap(row.created_at, at, input.lifetime_cap)?;
+            at
+        }
         None => before.expires_at,
     };
     Ok((
@@ -131,6 +147,30 @@ async fn plan(
             networks,
         },
     ))
+}
+
+/// The lifetime limit bounds the age of a secret, counted from the key's creation: a new
+/// expiry is measured from then, never from the day of the edit (re-editing must not keep
+/// one secret alive past the limit).
+fn lifetime_within_cap(created_at: i64, expires_at: Option<i64>, cap: Option<u32>) -> Result<(), AppError> {
+    let Some(days) = cap else {
+        return Ok(());
+    };
+    let latest = created_at + i64::from(days) * 86_400;
+    match expires_at {
+        None => Err(AppError::invalid(
+            "expires",
+            format!("Keys may last at most {days} days here: choose when this one expires."),
+        )),
+        Some(at) if at > latest => Err(AppError::invalid(
+            "expires",
+            format!(
+                "Keys may last at most {days} days from their creation here, so this one must expire by {}: choose an earlier expiry, or rotate it into a new pair.",
+                format_utc(latest)
+            ),
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// What saving `input` would change, and what it would break.
@@ -148,6 +188,7 @@ pub async fn preview_edit(
         bucket: String::new(),
         path: e.path.clone(),
         grant: Grant::Actions(e.actions.clone()),
+        networks: Default::default(),
     };
     let (now_scope, scope) = (scope_of(&before), scope_of(&after));
     // Allowed requests per action and folder; denied ones fail today already.
@@ -257,27 +298,41 @@ pub async fn edit_credential(
     if before == after {
         return Ok(views(db, vec![row]).await?.remove(0));
     }
-    let mut changed: credential::ActiveModel = row.into();
-    changed.name = Set(Some(after.name.clone()));
-    changed.path = Set(after.path.clone());
-    changed.actions = Set(after.actions.to_storage());
-    changed.expires_at = Set(after.expires_at);
-    changed.networks = Set(after.networks.clone());
-    let row = credential::Entity::update(changed).exec(db).await.map_err(|e| {
+    // Written only onto the version planned from: a rotation, revocation or other edit
+    // in between would otherwise be undone by this one's stale fields.
+    let change = credential::Entity::update_many()
+        .col_expr(credential::Column::Name, Expr::value(after.name.clone()))
+        .col_expr(credential::Column::Path, Expr::value(after.path.clone()))
+        .col_expr(credential::Column::Actions, Expr::value(after.actions.to_storage()))
+        .col_expr(credential::Column::ExpiresAt, Expr::value(after.expires_at))
+        .col_expr(credential::Column::Networks, Expr::value(after.networks.clone()))
+        .filter(credential::Column::Status.ne(KeyStatus::Revoked))
+        .filter(credential::Column::ReplacedBy.is_null());
+    let txn = db.begin().await?;
+    let written = write_if_unchanged(&txn, &row, change).await.map_err(|e| {
         unique_violation(
             e,
             "name",
             format!("You already have a credential named “{}”.", after.name),
         )
     })?;
+    if !written {
+        txn.rollback().await?;
+        return Err(changed_meanwhile());
+    }
     audit::record(
-        db,
+        &txn,
         &caller.actor(),
         AuditAction::CredentialUpdate,
         AuditTarget::Credential(&row.access_key_id),
         serde_json::json!({ "before": before.to_json(), "after": after.to_json() }),
     )
     .await?;
+    txn.commit().await?;
+    let row = credential::Entity::find_by_id(row.id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("The access key"))?;
     Ok(views(db, vec![row]).await?.remove(0))
 }
 

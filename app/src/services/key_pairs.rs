@@ -87,10 +87,13 @@ pub async fn insert_key(
 
 const KEY_ID_ALPHABET: &[u8; 36] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
+/// How long an access key id is: 20 characters, like AWS's.
+pub const ACCESS_KEY_ID_LEN: usize = 20;
+
 /// 20 characters of `A–Z0–9`, like an AWS access key id.
 pub fn new_access_key_id() -> String {
     let mut rng = rand::rng();
-    (0..20)
+    (0..ACCESS_KEY_ID_LEN)
         .map(|_| KEY_ID_ALPHABET[rng.random_range(0..KEY_ID_ALPHABET.len())] as char)
         .collect()
 }

@@ -4,7 +4,7 @@
 use super::keys::{KeyRecord, KeyStore};
 use super::usage::Usage;
 use app::functions::ClientAddr;
-use app::policy::{self, Decision, Denial, Operation};
+use app::policy::{self, Client, Decision, Denial, Operation};
 use app::services::activity::Seen;
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::dto::{CopySource, DeleteObjectsInput, PostObjectInput};
@@ -84,22 +84,6 @@ impl Access {
     }
 }
 
-/// Why a key limited to networks may not be used from `client`, if it may not.
-fn network_refusal(key: &KeyRecord, client: Option<std::net::IpAddr>) -> Option<Denial> {
-    let allowed = match (&key.networks, client) {
-        (Some(networks), _) if networks.is_empty() => return None,
-        (Some(networks), Some(client)) => networks.allows(client),
-        _ => false,
-    };
-    (!allowed).then(|| Denial::OutsideNetworks {
-        client: client.map_or_else(|| "an unknown address".to_string(), |c| c.to_canonical().to_string()),
-        networks: key.networks.as_ref().map_or_else(
-            || "no network (its stored list is unreadable)".to_string(),
-            |n| n.to_string(),
-        ),
-    })
-}
-
 /// The listing prefix and whether a version is named, read in one pass over the query.
 fn prefix_and_version(query: Option<&str>) -> (Option<String>, bool) {
     let (mut prefix, mut version_id) = (None, false);
@@ -116,14 +100,36 @@ fn prefix_and_version(query: Option<&str>) -> (Option<String>, bool) {
 #[async_trait::async_trait]
 impl S3Access for Access {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let client_addr = cx.extensions_mut().get::<ClientAddr>().map(|c| c.0);
         let Some(credentials) = cx.credentials() else {
             return Err(s3_error!(
                 AccessDenied,
                 "Access denied: sign requests with an access key (AWS Signature Version 4)."
             ));
         };
-        let key = self.keys.authenticated(&credentials.access_key).await?;
-        let client_addr = cx.extensions_mut().get::<ClientAddr>().map(|c| c.0);
+        // s3s runs this check only once the signature matched: from here on, the client
+        // has shown it holds the secret, and may learn why its key is refused.
+        super::keys::signature_verified();
+        let key = match self.keys.authenticated(&credentials.access_key).await {
+            Ok(key) => key,
+            Err(refused) => {
+                // The owner sees why their key was refused in its activity.
+                if let (Ok(Some(record)), Some(reason)) =
+                    (self.keys.get(&credentials.access_key).await, refused.message())
+                {
+                    let seen = Seen {
+                        credential_id: record.credential_id,
+                        at: app::services::now(),
+                        operation: Operation::from_name(cx.s3_op().name()).map_or("unsupported", |o| o.name()),
+                        action: None,
+                        client_addr,
+                        object_key: None,
+                    };
+                    self.usage.denied(&seen, reason.to_string());
+                }
+                return Err(refused);
+            }
+        };
         let (prefix, version_id) = prefix_and_version(cx.uri().query());
         let copy_source = match cx.headers().get("x-amz-copy-source") {
             Some(raw) => {
@@ -163,11 +169,11 @@ impl S3Access for Access {
                     key,
                     version_id: *version_id,
                 }),
+            client: client_addr.map_or(Client::Unknown, Client::Address),
         });
-        let decision = match (&request, network_refusal(&key, client_addr)) {
-            (_, Some(denial)) => Decision::Deny(denial),
-            (Some(request), None) => policy::evaluate(&key.scope, request),
-            (None, None) => Decision::Deny(Denial::NotServed(name.to_string())),
+        let decision = match &request {
+            Some(request) => policy::evaluate(&key.scope, request),
+            None => Decision::Deny(Denial::NotServed(name.to_string())),
         };
         // A listing without a prefix names the bucket's top level: recorded as such, so an
         // edit's preview can tell it from requests that name nothing.

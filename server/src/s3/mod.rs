@@ -164,6 +164,45 @@ async fn refuse_unsupported_signing(request: Request<Body>, next: axum::middlewa
     next.run(request).await
 }
 
+/// The largest request header S3 takes, and the most all headers may hold together (S3
+/// caps a PUT's header at 8 KiB; the rest is room for proxies' additions).
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+pub const MAX_HEADERS_BYTES: usize = 64 * 1024;
+/// The longest request target (path and query): an S3 key is at most 1,024 bytes, and even
+/// percent-encoded three times over, with a presigned query, it fits.
+pub const MAX_TARGET_BYTES: usize = 16 * 1024;
+
+/// Refuses oversized headers and request targets before anything reads them: an
+/// unauthenticated client must not make the endpoint hold (or cache) what it sends.
+async fn refuse_oversized_headers(request: Request<Body>, next: axum::middleware::Next) -> Response {
+    let mut total = 0;
+    let mut too_large = false;
+    for (name, value) in request.headers() {
+        let size = name.as_str().len() + value.len();
+        total += size;
+        too_large |= size > MAX_HEADER_BYTES;
+    }
+    let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if too_large || total > MAX_HEADERS_BYTES {
+        return s3_error_response(
+            StatusCode::BAD_REQUEST,
+            "RequestHeaderSectionTooLarge",
+            &format!(
+                "Your request header section exceeds the maximum allowed size: {} bytes a header, {} in all.",
+                MAX_HEADER_BYTES, MAX_HEADERS_BYTES
+            ),
+        );
+    }
+    if target > MAX_TARGET_BYTES {
+        return s3_error_response(
+            StatusCode::URI_TOO_LONG,
+            "InvalidURI",
+            &format!("The request's path and query exceed {MAX_TARGET_BYTES} bytes."),
+        );
+    }
+    next.run(request).await
+}
+
 /// A refusal sent before the request body was read (an upload denied, say) closes the
 /// connection: with `Expect: 100-continue` the client may or may not send the body
 /// after all, and reusing the connection would read its bytes as the next request.
@@ -266,10 +305,12 @@ pub fn router_with(
     // Innermost first: the form check reads through the body guard.
     axum::Router::new()
         .fallback_service(service)
+        .layer(axum::middleware::from_fn(keys::hide_refused_keys))
         .layer(axum::middleware::from_fn(post_form::refuse_unsigned_forms))
         .layer(axum::middleware::from_fn_with_state(limits, guard_bodies))
         .layer(axum::middleware::from_fn(refuse_unsupported_signing))
         .layer(axum::middleware::from_fn(close_after_unread_bodies))
+        .layer(axum::middleware::from_fn(refuse_oversized_headers))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(trusted_proxies),
             crate::client_ip::find_client_addr,
