@@ -51,11 +51,12 @@ pub fn router(state: AppState, config: WebConfig) -> Router {
             Arc::new(config.trusted_proxies),
             crate::client_ip::find_client_addr,
         ))
-        .layer(middleware::from_fn(json_to_form))
+        .layer(middleware::from_fn(api_body_as_form))
         .layer(middleware::from_fn(api_error_status))
         .layer(middleware::from_fn(read_api_body))
         .layer(middleware::from_fn(refuse_cross_origin_writes))
         .layer(middleware::from_fn(drop_framework_error_params))
+        .layer(middleware::from_fn(keep_redirects_on_this_host))
         .layer(middleware::from_fn(security_headers))
 }
 
@@ -232,16 +233,33 @@ async fn drop_framework_error_params(request: Request, next: Next) -> Response {
         .split('&')
         .filter(|p| !p.is_empty() && !is_framework_param(p))
         .collect();
-    let path = request.uri().path();
+    // `//evil.example/x` is a path here but another host in a Location: one slash only.
+    let path = format!("/{}", request.uri().path().trim_start_matches(['/', '\\']));
     let location = if kept.is_empty() {
-        path.to_string()
+        path
     } else {
         format!("{path}?{}", kept.join("&"))
     };
-    match HeaderValue::from_str(&location) {
+    match HeaderValue::from_str(&app::functions::local_redirect(&location)) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
         Err(_) => StatusCode::BAD_REQUEST.into_response(),
     }
+}
+
+/// Every redirect the panel sends goes to a path on this host, whoever built it (a page,
+/// a server function, the framework echoing a form's Referer): one check for them all.
+async fn keep_redirects_on_this_host(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let location = response.headers().get(header::LOCATION).map(|v| v.to_str().ok());
+    let Some(location) = location else {
+        return response;
+    };
+    let local = location.map_or_else(|| "/".to_string(), app::functions::local_redirect);
+    if location != Some(local.as_str()) {
+        let value = HeaderValue::from_str(&local).unwrap_or(HeaderValue::from_static("/"));
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }
 
 /// An error answered before any server function runs, in the API's own JSON shape.
@@ -264,39 +282,69 @@ fn is_same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// The media type of a request body, lower-cased, without its parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().unwrap_or("?");
+    Some(value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
 /// Scripts may send the API JSON: the server functions read form fields (so plain HTML
-/// forms work too), so a JSON object is re-encoded as the same fields. Arrays become
-/// repeated fields; nulls are left out.
-async fn json_to_form(request: Request, next: Next) -> Response {
-    let is_json = request.uri().path().starts_with("/api/")
-        && request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| t.starts_with("application/json"));
-    if !is_json {
+/// forms work too), so a JSON object is re-encoded as the same fields, once its values
+/// are checked (see [`json_fields`]). A body of any other kind is refused with 415: read
+/// as no fields at all, it once lifted the key lifetime limit.
+async fn api_body_as_form(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/") {
         return next.run(request).await;
     }
     let (mut parts, body) = request.into_parts();
-    let refuse = |message: &str| error_response(&AppError::invalid("body", message));
     let Ok(bytes) = axum::body::to_bytes(body, MAX_API_BODY).await else {
         return error_response(&AppError::TooLarge {
             limit_bytes: MAX_API_BODY as u64,
         });
     };
-    let fields = if bytes.iter().all(u8::is_ascii_whitespace) {
-        String::new()
-    } else {
-        match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(serde_json::Value::Object(mut object)) => {
-                object.retain(|_, v| !v.is_null());
-                match serde_qs::to_string(&object) {
-                    Ok(fields) => fields,
-                    Err(_) => return refuse("the JSON object has values the API does not take"),
-                }
+    let empty = bytes.iter().all(u8::is_ascii_whitespace);
+    let fields = match media_type(&parts.headers).as_deref() {
+        // `curl -X POST` sends no body and no type: no fields.
+        None if empty => String::new(),
+        Some("application/x-www-form-urlencoded") => {
+            if bytes
+                .trim_ascii_start()
+                .first()
+                .is_some_and(|b| matches!(b, b'{' | b'['))
+            {
+                return error_response(&AppError::invalid(
+                    "body",
+                    "This body is JSON but was sent as form fields: send it with Content-Type: application/json.",
+                ));
             }
-            Ok(_) => return refuse("send a JSON object, like {\"name\": \"backup\"}"),
-            Err(e) => return refuse(&format!("the body is not valid JSON: {e}")),
+            return next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        }
+        Some("application/json") if empty => String::new(),
+        Some("application/json") => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(object)) => match json_fields(object) {
+                Ok(fields) => fields,
+                Err(err) => return error_response(&err),
+            },
+            Ok(_) => {
+                return error_response(&AppError::invalid(
+                    "body",
+                    "send a JSON object, like {\"name\": \"backup\"}",
+                ));
+            }
+            Err(e) => return error_response(&AppError::invalid("body", format!("the body is not valid JSON: {e}"))),
+        },
+        other => {
+            let sent = other.map_or("a body with no Content-Type".to_string(), |t| format!("“{t}”"));
+            let err = AppError::invalid(
+                "content_type",
+                format!(
+                    "The API reads form fields (Content-Type: application/x-www-form-urlencoded) or a JSON \
+                     object (Content-Type: application/json), not {sent}."
+                ),
+            );
+            let mut response = error_response(&err);
+            *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+            return response;
         }
     };
     parts.headers.insert(
@@ -305,6 +353,38 @@ async fn json_to_form(request: Request, next: Next) -> Response {
     );
     parts.headers.remove(header::CONTENT_LENGTH);
     next.run(Request::from_parts(parts, Body::from(fields))).await
+}
+
+/// A JSON object as the form fields the server functions read. Each value must have its
+/// field's type, or the field is refused by name: a list only for the list fields
+/// ([`app::functions::LIST_FIELDS`], strings inside), `true` / `false` only for the yes/no
+/// fields, else one string or number. `null` is refused too: leaving a field out is how
+/// to say "none" (no path, anywhere), and a value of the wrong type must never mean that.
+fn json_fields(object: serde_json::Map<String, serde_json::Value>) -> Result<String, AppError> {
+    use app::functions::{FLAG_FIELDS, LIST_FIELDS};
+    use serde_json::Value;
+    for (field, value) in &object {
+        let is_list = LIST_FIELDS.contains(&field.as_str());
+        let is_flag = FLAG_FIELDS.contains(&field.as_str());
+        let refusal = match value {
+            Value::Null => Some("is null: leave the field out instead"),
+            Value::Object(_) => Some("takes one value, not an object"),
+            Value::Array(items) if is_list => items
+                .iter()
+                .any(|item| !item.is_string())
+                .then_some("takes a list of strings"),
+            _ if is_list => Some("takes a list of strings (a JSON array)"),
+            Value::Array(_) => Some("takes one value, not a list"),
+            Value::Bool(_) => (!is_flag).then_some("takes text or a number, not true or false"),
+            Value::Number(_) => is_flag.then_some("is yes or no: send true or false, or leave it out for no"),
+            Value::String(_) => None,
+        };
+        if let Some(message) = refusal {
+            return Err(AppError::invalid(field, format!("{field} {message}.")));
+        }
+    }
+    serde_qs::to_string(&object)
+        .map_err(|_| AppError::invalid("body", "the JSON object has values the API does not take"))
 }
 
 async fn security_headers(request: Request, next: Next) -> Response<Body> {

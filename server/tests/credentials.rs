@@ -637,7 +637,7 @@ async fn scripts_may_send_json(db: DatabaseConnection) {
         .await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
     let body = format!(
-        r#"{{"name": "from a script", "bucket_id": {ann_bucket}, "path": "logs", "actions": ["s3:GetObject", "s3:ListBucket"], "all_actions": null}}"#
+        r#"{{"name": "from a script", "bucket_id": {ann_bucket}, "path": "logs", "actions": ["s3:GetObject", "s3:ListBucket"], "all_actions": false}}"#
     );
     let created = ann.call_json("credentials/create", &body).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.body);

@@ -541,6 +541,53 @@ async fn pages_show_only_the_panels_own_error_text(db: DatabaseConnection) {
     );
 }
 
+/// Every redirect goes to a path on this host: a page asked for as `//host/...` (which a
+/// Location reads as another host), and a plain form sent back to a Referer a script chose.
+async fn redirects_stay_on_this_host(db: DatabaseConnection) {
+    let state = state(db);
+    two_customers(&state).await;
+    let mut client = Client::new(router(state.clone()));
+    for (asked, expected) in [
+        ("//evil.example/x?__err=1", "/evil.example/x"),
+        ("//evil.example/x?__err=1&y=2", "/evil.example/x?y=2"),
+        ("///evil.example?__path=%2Fapi", "/evil.example"),
+        ("/\\evil.example/x?__err=1", "/evil.example/x"),
+    ] {
+        let reply = client.get(asked).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{asked}");
+        assert_eq!(reply.headers["location"], expected, "{asked}");
+    }
+    // The framework sends a plain form that succeeded back to its Referer (with an empty
+    // query once it has stripped its own error parameters).
+    let plain_form = |referer: &str| {
+        Request::post("/api/me")
+            .header(header::ACCEPT, "text/html")
+            .header(header::REFERER, referer)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for (referer, expected) in [
+        ("https://evil.example/phish", "/phish?"),
+        ("https://evil.example//phish", "/"),
+        ("http://panel.test/\\evil.example/", "/"),
+        ("http://panel.test/?key=AK", "/?key=AK"),
+    ] {
+        let reply = client.send(plain_form(referer)).await;
+        assert_eq!(reply.status, StatusCode::FOUND, "{referer}: {}", reply.body);
+        assert_eq!(reply.headers["location"], expected, "{referer}");
+    }
+    // A refused plain form goes back to its page with the error's code, on this host.
+    let request = Request::post("/api/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, "http://panel.test/\\evil.example/login")
+        .body(Body::from("email=ann%40example.com&password=not+it"))
+        .unwrap();
+    let back = client.send(request).await;
+    let location = back.headers.get("location").map(|v| v.to_str().unwrap());
+    assert!(location.is_none_or(|l| l == "/"), "{location:?}");
+}
+
 async fn malformed_input_gets_400_or_413_never_500(db: DatabaseConnection) {
     let state = state(db);
     two_customers(&state).await;
@@ -628,6 +675,7 @@ on_both_databases!(
     a_stranger_cannot_lock_the_owner_out,
     overlong_emails_are_refused_before_any_work,
     pages_show_only_the_panels_own_error_text,
+    redirects_stay_on_this_host,
     malformed_input_gets_400_or_413_never_500,
     customers_see_only_their_own,
     cross_origin_writes_are_refused,

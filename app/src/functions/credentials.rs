@@ -35,7 +35,7 @@ pub async fn list_credentials(
             ));
         }
         let sort = crate::domain::ListSort::parse(&sort).map_err(|m| AppError::invalid("sort", m))?;
-        let status = crate::domain::StatusFilter::parse(&status).map_err(|m| AppError::invalid("status", m))?;
+        let status = crate::policy::KeyState::parse_filter(&status).map_err(|m| AppError::invalid("status", m))?;
         let (state, user) = require_user().await?;
         let query = credentials::ListQuery {
             search,
@@ -69,7 +69,7 @@ pub async fn create_credential(
     #[server(default)] bucket_id: Option<i32>,
     #[server(default)] path: String,
     #[server(default)] actions: Vec<String>,
-    #[server(default)] all_actions: Option<String>,
+    #[server(default)] all_actions: crate::functions::Sent,
     /// Empty (never), a number of days, or `date` with `expires_on` (`YYYY-MM-DD`).
     #[server(default)]
     expires: String,
@@ -78,6 +78,7 @@ pub async fn create_credential(
     #[server(default)]
     networks: String,
 ) -> Result<CredentialView, AppError> {
+    let all_actions = crate::functions::parse_flag("all_actions", &all_actions);
     let draft = [
         ("name", name.clone()),
         ("bucket_id", bucket_id.map(|b| b.to_string()).unwrap_or_default()),
@@ -85,7 +86,7 @@ pub async fn create_credential(
         ("actions", actions.join(",")),
         (
             "all_actions",
-            if all_actions.is_some() {
+            if all_actions == Ok(true) {
                 "on".into()
             } else {
                 String::new()
@@ -97,8 +98,9 @@ pub async fn create_credential(
     ];
     let result = respond(async move {
         let (state, caller) = caller().await?;
+        let all_actions = all_actions?;
         let bucket_id = bucket_id.ok_or_else(|| AppError::invalid("bucket_id", "Choose a bucket."))?;
-        let actions = if all_actions.is_some() {
+        let actions = if all_actions {
             "all".to_string()
         } else {
             actions.join(" ")
@@ -241,7 +243,7 @@ struct EditFields {
     name: Option<String>,
     path: Option<String>,
     actions: Vec<String>,
-    edit_actions: Option<String>,
+    edit_actions: crate::functions::Sent,
     expires: Option<String>,
     expires_on: Option<String>,
     networks: Option<String>,
@@ -271,6 +273,7 @@ impl EditFields {
         &'a self,
         actions: Option<&'a str>,
         expires_at: Option<Option<i64>>,
+        lifetime_cap: Option<u32>,
     ) -> crate::services::key_edits::EditCredential<'a> {
         crate::services::key_edits::EditCredential {
             name: self.name.as_deref(),
@@ -278,11 +281,13 @@ impl EditFields {
             actions,
             expires_at,
             networks: self.networks.as_deref(),
+            lifetime_cap,
         }
     }
 
-    fn actions(&self) -> Option<String> {
-        (self.edit_actions.is_some() || !self.actions.is_empty()).then(|| self.actions.join(" "))
+    fn actions(&self) -> Result<Option<String>, AppError> {
+        let edit_actions = crate::functions::parse_flag("edit_actions", &self.edit_actions)?;
+        Ok((edit_actions || !self.actions.is_empty()).then(|| self.actions.join(" ")))
     }
 }
 
@@ -295,7 +300,7 @@ pub async fn preview_edit(
     #[server(default)] name: Option<String>,
     #[server(default)] path: Option<String>,
     #[server(default)] actions: Vec<String>,
-    #[server(default)] edit_actions: Option<String>,
+    #[server(default)] edit_actions: crate::functions::Sent,
     #[server(default)] expires: Option<String>,
     #[server(default)] expires_on: Option<String>,
     #[server(default)] networks: Option<String>,
@@ -312,8 +317,9 @@ pub async fn preview_edit(
     respond(async move {
         let (state, caller) = caller().await?;
         let expires_at = fields.expires_at(&state, &caller).await?;
-        let actions = fields.actions();
-        let input = fields.input(actions.as_deref(), expires_at);
+        let actions = fields.actions()?;
+        let cap = crate::services::settings::key_lifetime_cap(&state, &caller).await?;
+        let input = fields.input(actions.as_deref(), expires_at, cap);
         crate::services::key_edits::preview_edit(&state.db, &caller, &access_key_id, input).await
     })
     .await
@@ -327,7 +333,7 @@ pub async fn update_credential(
     #[server(default)] name: Option<String>,
     #[server(default)] path: Option<String>,
     #[server(default)] actions: Vec<String>,
-    #[server(default)] edit_actions: Option<String>,
+    #[server(default)] edit_actions: crate::functions::Sent,
     #[server(default)] expires: Option<String>,
     #[server(default)] expires_on: Option<String>,
     #[server(default)] networks: Option<String>,
@@ -344,8 +350,9 @@ pub async fn update_credential(
     respond(async move {
         let (state, caller) = caller().await?;
         let expires_at = fields.expires_at(&state, &caller).await?;
-        let actions = fields.actions();
-        let input = fields.input(actions.as_deref(), expires_at);
+        let actions = fields.actions()?;
+        let cap = crate::services::settings::key_lifetime_cap(&state, &caller).await?;
+        let input = fields.input(actions.as_deref(), expires_at, cap);
         let view = crate::services::key_edits::edit_credential(&state.db, &caller, &access_key_id, input).await?;
         leptos_axum::redirect(&format!("/?key={}&saved=1", view.access_key_id));
         Ok(view)

@@ -10,6 +10,56 @@ pub mod settings;
 #[cfg(feature = "ssr")]
 pub use server_side::*;
 
+/// The API's fields that take a list: repeated form fields (`actions[]=...`) or a JSON
+/// array. Every other field takes one value, so a list sent there is refused rather than
+/// read as "no value" (which for `path` or `networks` would widen a key).
+pub const LIST_FIELDS: [&str; 2] = ["actions", "keys"];
+
+/// A field whose empty value means something: form decoding reads an empty `Option`
+/// field as left out, so a field that must be sent (empty or not) takes this instead.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Sent {
+    /// Not in the request at all.
+    #[default]
+    Missing,
+    /// In the request, perhaps empty.
+    Value(String),
+}
+
+impl serde::Serialize for Sent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Sent::Missing => serializer.serialize_none(),
+            Sent::Value(value) => serializer.serialize_str(value),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Sent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Sent::Value)
+    }
+}
+
+/// The API's yes/no fields (a form's checkbox, JSON's `true` / `false`); see [`parse_flag`].
+pub const FLAG_FIELDS: [&str; 2] = ["all_actions", "edit_actions"];
+
+/// A yes/no field, strictly: yes is `true` or `on` (what a ticked checkbox sends), no is
+/// `false` or the field left out. Anything else (`off`, `0`, `no`, empty) is refused
+/// naming the field: reading it as "given, so yes" once handed out every action. A
+/// [`Sent`], so that an empty value is told from a missing one.
+pub fn parse_flag(field: &str, value: &Sent) -> Result<bool, crate::error::AppError> {
+    match value {
+        Sent::Missing => Ok(false),
+        Sent::Value(value) if value == "false" => Ok(false),
+        Sent::Value(value) if value == "true" || value == "on" => Ok(true),
+        Sent::Value(_) => Err(crate::error::AppError::invalid(
+            field,
+            format!("{field} is yes or no: send true (or on) or false, or leave it out for no."),
+        )),
+    }
+}
+
 /// The client's address as the web layer worked it out, when the page is rendered on
 /// the server for a request (`None` in the browser).
 pub fn known_client_addr() -> Option<String> {
@@ -176,12 +226,37 @@ mod server_side {
         }
     }
 
+    /// Whether a redirect to `location` stays on this host: a path with one leading `/`.
+    /// Browsers read `//host/...` and `/\host/...` as another host, and drop tabs and
+    /// line breaks before they look, so those and any scheme are refused.
+    pub fn is_local_path(location: &str) -> bool {
+        let mut chars = location.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'))
+            && !location.chars().any(|c| c.is_control() || c.is_whitespace())
+    }
+
+    /// What a response may send as `Location` in place of `location`: a local path as it
+    /// is, an absolute URL (the framework sends a plain form back to its Referer) as its
+    /// path on this host, anything else as the panel's home.
+    pub fn local_redirect(location: &str) -> String {
+        if is_local_path(location) {
+            return location.to_string();
+        }
+        location
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
+            .filter(|path| is_local_path(path))
+            .unwrap_or("/")
+            .to_string()
+    }
+
     /// The path and query of a Referer, less any earlier `error` (and the framework's
     /// `__err`, which carries a message): only ever redirect within the panel.
     pub fn same_site_path(referer: &str) -> Option<String> {
         let rest = referer.split_once("://")?.1;
         let path_and_query = rest[rest.find('/')?..].split('#').next().unwrap_or("/");
-        if path_and_query.starts_with("//") {
+        if !is_local_path(path_and_query) {
             return None;
         }
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
@@ -229,8 +304,35 @@ mod server_side {
                 Some("/?new=1")
             );
             assert_eq!(same_site_path("http://h//evil.example/").as_deref(), None);
+            assert_eq!(same_site_path("http://h/\\evil.example/").as_deref(), None);
+            assert_eq!(same_site_path("http://h/\t/evil.example/").as_deref(), None);
             assert_eq!(same_site_path("not a url"), None);
             assert_eq!(percent_encode("a b/é"), "a%20b%2F%C3%A9");
+        }
+
+        #[test]
+        fn redirects_stay_on_this_host() {
+            for local in ["/", "/login?x=1", "/a/b\\c", "/?key=AK&saved=1"] {
+                assert!(is_local_path(local), "{local}");
+                assert_eq!(local_redirect(local), local);
+            }
+            for foreign in [
+                "//evil.example/x",
+                "/\\evil.example/x",
+                "/\t/evil.example",
+                "/\n/evil.example",
+                "https://evil.example",
+                "evil.example/x",
+                "javascript:alert(1)",
+                "",
+            ] {
+                assert!(!is_local_path(foreign), "{foreign:?}");
+            }
+            assert_eq!(local_redirect("http://panel.test/?new=1"), "/?new=1");
+            assert_eq!(local_redirect("https://evil.example/phish"), "/phish");
+            assert_eq!(local_redirect("https://evil.example//x"), "/");
+            assert_eq!(local_redirect("https://evil.example"), "/");
+            assert_eq!(local_redirect("//evil.example/x"), "/");
         }
     }
 }

@@ -33,13 +33,26 @@ pub async fn get_settings() -> Result<SettingsView, AppError> {
 
 /// Sets the longest lifetime a customer may give a key: whole days, or empty for no
 /// limit. Admins only; it holds for creating, editing and rotating keys from now on.
+/// The field is required: a body without it (one the API could not read, `{}`) once
+/// lifted the limit, so "no limit" is only ever the empty value, said on purpose.
 #[server(endpoint = "settings/update")]
-pub async fn update_settings(#[server(default)] max_key_lifetime_days: String) -> Result<SettingsView, AppError> {
+pub async fn update_settings(
+    #[server(default)] max_key_lifetime_days: crate::functions::Sent,
+) -> Result<SettingsView, AppError> {
     respond(async move {
         let (state, caller) = caller().await?;
+        let crate::functions::Sent::Value(value) = max_key_lifetime_days else {
+            return Err(AppError::invalid(
+                "max_key_lifetime_days",
+                format!(
+                    "Give max_key_lifetime_days: a number of days from 1 to {}, or empty for no limit.",
+                    crate::domain::LONGEST_LIMIT_DAYS
+                ),
+            ));
+        };
         // Only admins: `set_max_key_lifetime_days` refuses anyone else.
-        let days = crate::domain::parse_lifetime_limit(&max_key_lifetime_days)
-            .map_err(|m| AppError::invalid("max_key_lifetime_days", m))?;
+        let days =
+            crate::domain::parse_lifetime_limit(&value).map_err(|m| AppError::invalid("max_key_lifetime_days", m))?;
         crate::services::settings::set_max_key_lifetime_days(&state, &caller, days).await?;
         leptos_axum::redirect("/settings?saved=1");
         Ok(SettingsView {

@@ -151,7 +151,11 @@ pub fn CreateCredentialForm(
             bucket_id: bucket_id.get_untracked().parse().ok(),
             path: path.get_untracked(),
             actions: shown_chosen.get_untracked().iter().map(|a| a.to_string()).collect(),
-            all_actions: all_actions.get_untracked().then(|| "on".to_string()),
+            all_actions: if all_actions.get_untracked() {
+                crate::functions::Sent::Value("on".into())
+            } else {
+                crate::functions::Sent::Missing
+            },
             expires: expires.get_untracked(),
             expires_on: expires_on.get_untracked(),
             networks: networks.get_untracked(),

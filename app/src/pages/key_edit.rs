@@ -176,7 +176,7 @@ fn EditPreviewStep(
                 Some(v.name),
                 Some(v.path),
                 v.actions,
-                Some("on".into()),
+                crate::functions::Sent::Value("on".into()),
                 Some(v.expires),
                 Some(v.expires_on),
                 Some(v.networks),
