@@ -220,13 +220,7 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
         } => {
             let bucket = buckets::find_bucket(cx.db, &bucket, region.as_deref()).await?;
             let expires_at = match expires_in_days {
-                Some(0) => {
-                    return Err(AppError::invalid(
-                        "expires_in_days",
-                        "give at least 1 day, or leave the flag out",
-                    ));
-                }
-                Some(days) => Some(now() + i64::from(days) * 86_400),
+                Some(days) => Some(now() + expiry_days(days, "or leave the flag out")?),
                 None => None,
             };
             let input = CreateCredential {
@@ -318,13 +312,7 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
         } => {
             use app::services::key_edits::{self, EditCredential};
             let expires_at = match (expires_in_days, never_expires) {
-                (Some(0), _) => {
-                    return Err(AppError::invalid(
-                        "expires_in_days",
-                        "give at least 1 day, or --never-expires",
-                    ));
-                }
-                (Some(days), _) => Some(Some(now() + i64::from(days) * 86_400)),
+                (Some(days), _) => Some(Some(now() + expiry_days(days, "or --never-expires")?)),
                 (None, true) => Some(None),
                 (None, false) => None,
             };
@@ -334,6 +322,8 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
                 actions: actions.as_deref(),
                 expires_at,
                 networks: networks.as_deref(),
+                // The operator is not held to the customers' lifetime limit.
+                lifetime_cap: None,
             };
             if dry_run {
                 let preview = key_edits::preview_edit(cx.db, &operator, &access_key_id, input).await?;
@@ -432,6 +422,18 @@ pub async fn credential(cx: &Context<'_>, command: CredentialCommand) -> Outcome
             cx.output(&Setup { client, text }, |s| s.text.trim_end().to_string())
         }
     }
+}
+
+/// `--expires-in-days` in seconds: from 1 day to the longest the API allows (ten years).
+fn expiry_days(days: u32, otherwise: &str) -> Result<i64, AppError> {
+    let longest = app::domain::LONGEST_LIMIT_DAYS;
+    if !(1..=longest).contains(&days) {
+        return Err(AppError::invalid(
+            "expires_in_days",
+            format!("give from 1 to {longest} days (ten years), {otherwise}"),
+        ));
+    }
+    Ok(i64::from(days) * 86_400)
 }
 
 /// A rotation's grace period in seconds: `now`, or a number with `s`, `m`, `h` or `d`.

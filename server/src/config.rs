@@ -41,8 +41,8 @@ pub struct GlobalOptions {
     #[arg(long, env = "STOOK_MASTER_KEY_FILE", global = true)]
     pub master_key_file: Option<PathBuf>,
 
-    /// Log filter, e.g. `info` or `warn,server=debug,app=debug`
-    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true)]
+    /// Log filter, e.g. `info` or `warn,server=debug,app=debug`: levels, or target=level
+    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true, value_parser = parse_log_filter)]
     pub log_filter: String,
 
     /// Print results as JSON (for scripts)
@@ -58,11 +58,65 @@ impl GlobalOptions {
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("stook.db").display()))
     }
 
+    /// The host and port a PostgreSQL URL names, to check something listens there before
+    /// the pool waits its full timeout (`None` for SQLite, or a URL without a TCP host).
+    pub fn database_address(&self) -> Option<(String, u16)> {
+        database_address(&self.database_url())
+    }
+
     pub fn master_key_file(&self) -> PathBuf {
         self.master_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("master.key"))
     }
+}
+
+/// `host:port` of a `postgres://[user[:password]@]host[:port][/db][?...]` URL (port 5432
+/// when not given); `None` for another scheme or a socket-only URL.
+fn database_address(url: &str) -> Option<(String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "postgres" | "postgresql") {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) = v6.split_once(']')?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() {
+        return None;
+    }
+    let port = match port {
+        Some(port) => port.parse().ok()?,
+        None => 5432,
+    };
+    Some((host.to_string(), port))
+}
+
+/// A log filter as `tracing` reads it, checked whole: a mistyped level would otherwise
+/// be read as the name of a module to log, and the log would go quiet without a word.
+fn parse_log_filter(text: &str) -> Result<String, String> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    for directive in text.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let bare_word = !directive.contains(['=', ':', '[']);
+        if bare_word && !LEVELS.contains(&directive.to_ascii_lowercase().as_str()) {
+            return Err(format!(
+                "“{directive}” is not a log level: give one of {}, or target=level like server=debug",
+                LEVELS.join(", ")
+            ));
+        }
+        directive
+            .parse::<tracing_subscriber::filter::Directive>()
+            .map_err(|e| format!("“{directive}” is not a log filter ({e}): give a level like info, or target=level"))?;
+    }
+    Ok(text.to_string())
 }
 
 // Parsed once at start: boxing the serve options would save nothing worth the noise.
@@ -155,12 +209,18 @@ pub struct ServeOptions {
     #[arg(long, env = "STOOK_DEMO_PASSWORD", hide_env_values = true)]
     pub demo_password: Option<String>,
 
-    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client, as a
+    /// Reverse proxies whose forwarding header (--client-ip-header) names the client, as a
     /// comma-separated list of networks like `127.0.0.1/32,10.0.0.0/8,fd00::/8` [default:
-    /// none: the TCP peer is the client]. The sign-in throttles and the audit log use
-    /// that client address
+    /// none: the TCP peer is the client]. The sign-in throttles, the audit log and keys'
+    /// network limits use that client address
     #[arg(long, env = "STOOK_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: crate::client_ip::TrustedProxies,
+
+    /// The one header the trusted proxies name the client in: `X-Forwarded-For`,
+    /// `Forwarded` (RFC 7239), or another such as `X-Real-IP`. Only it is read; a request
+    /// whose `X-Forwarded-For` and `Forwarded` name different clients is refused (400)
+    #[arg(long, env = "STOOK_CLIENT_IP_HEADER", default_value = "X-Forwarded-For")]
+    pub client_ip_header: crate::client_ip::ClientIpHeader,
 
     /// Directory with the built site (pkg/stook.js, .wasm, .css)
     /// [default: `site` beside the binary, then `../site`, then ./target/site]
@@ -183,6 +243,13 @@ pub struct ServeOptions {
     /// On SIGTERM or Ctrl-C, requests still under way after this many seconds are cut off
     #[arg(long, env = "STOOK_SHUTDOWN_GRACE_SECS", default_value_t = 10, hide = true)]
     pub shutdown_grace_secs: u64,
+}
+
+impl ServeOptions {
+    /// Whose forwarding header is believed, and which header that is.
+    pub fn client_addresses(&self) -> crate::client_ip::TrustedProxies {
+        self.trusted_proxies.clone().with_header(self.client_ip_header.clone())
+    }
 }
 
 impl Default for ServeOptions {
@@ -226,5 +293,42 @@ mod tests {
         assert!(given.is_ok());
         // The local backend needs none of them.
         assert!(Cli::try_parse_from(["stook", "serve"]).is_ok());
+    }
+
+    #[test]
+    fn log_filters_are_checked_whole() {
+        for good in [
+            "info",
+            "WARN",
+            "warn,server=debug,app=debug",
+            "debug,s3s=debug,sqlx=warn,hyper=info",
+            "server::s3=trace",
+            "",
+        ] {
+            assert_eq!(parse_log_filter(good).as_deref(), Ok(good), "{good}");
+        }
+        for bad in ["verbose", "infoo", "warn,server=debugg", "info,quiet"] {
+            let err = parse_log_filter(bad).unwrap_err();
+            assert!(err.contains("log"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn postgres_urls_name_their_address() {
+        let address = |url: &str| database_address(url);
+        assert_eq!(
+            address("postgres://postgres@127.0.0.1:5432/postgres"),
+            Some(("127.0.0.1".into(), 5432))
+        );
+        assert_eq!(
+            address("postgresql://u:p%40ss@db.example:6543/x?sslmode=require"),
+            Some(("db.example".into(), 6543))
+        );
+        assert_eq!(address("postgres://u@db.example/x"), Some(("db.example".into(), 5432)));
+        assert_eq!(address("postgres://[::1]:5433/x"), Some(("::1".into(), 5433)));
+        assert_eq!(address("postgres://[::1]/x"), Some(("::1".into(), 5432)));
+        assert_eq!(address("postgres:///x?host=/run/postgresql"), None);
+        assert_eq!(address("sqlite://data/stook.db?mode=rwc"), None);
+        assert_eq!(address("sqlite::memory:"), None);
     }
 }

@@ -34,6 +34,11 @@ async fn main() -> ExitCode {
     if let Err(message) = private_data_dir(&global.data_dir) {
         return fail(message);
     }
+    if let Some(address) = global.database_address()
+        && let Err(message) = reach_database(address).await
+    {
+        return fail(message);
+    }
     // Renaming is how an operator repairs a database the bucket-name migration refuses.
     let repairing = matches!(command, Some(Command::Bucket(BucketCommand::Rename { .. })));
     let db = match app::services::connect(&global.database_url()).await {
@@ -86,6 +91,38 @@ async fn main() -> ExitCode {
             // 2: the input was refused and nothing changed; 1: anything else.
             ExitCode::from(if matches!(err.http_status(), 400..=499) { 2 } else { 1 })
         }
+    }
+}
+
+/// How long to wait for the database server to take a connection before saying so.
+const DATABASE_REACH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Checks that something listens at the database's address: the pool would otherwise
+/// wait out its timeout on a refused connection and say only "pool timed out".
+async fn reach_database((host, port): (String, u16)) -> Result<(), String> {
+    let shown = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let advice = "check STOOK_DATABASE_URL and that PostgreSQL is running there";
+    match tokio::time::timeout(
+        DATABASE_REACH_TIMEOUT,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(format!(
+            "could not open the database: nothing listens at {shown} (connection refused); {advice}"
+        )),
+        Ok(Err(e)) => Err(format!(
+            "could not open the database: could not connect to {shown}: {e}; {advice}"
+        )),
+        Err(_) => Err(format!(
+            "could not open the database: {shown} did not answer within {} seconds; {advice}",
+            DATABASE_REACH_TIMEOUT.as_secs()
+        )),
     }
 }
 

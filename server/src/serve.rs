@@ -103,7 +103,7 @@ pub async fn run(
         WebConfig {
             leptos,
             secure_cookies: options.secure_cookies,
-            trusted_proxies: options.trusted_proxies.clone(),
+            trusted_proxies: options.client_addresses(),
         },
     );
     let listener = tokio::net::TcpListener::bind(options.listen)
@@ -237,7 +237,7 @@ async fn s3_endpoint(
         body_idle_timeout: std::time::Duration::from_secs(options.s3_body_idle_timeout_secs.max(1)),
     };
     Ok((
-        s3::router_with(endpoint.service, limits, options.trusted_proxies.clone()),
+        s3::router_with(endpoint.service, limits, options.client_addresses().for_s3_endpoint()),
         endpoint.usage,
     ))
 }

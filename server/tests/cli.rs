@@ -336,7 +336,7 @@ fn regions_buckets_and_credentials() {
                 "--expires-in-days",
                 "0",
             ],
-            "at least 1 day",
+            "from 1 to 3650 days",
         ),
     ] {
         let mut all = vec!["credential", "create"];
@@ -576,4 +576,198 @@ fn the_data_directory_and_its_files_are_private() {
     std::fs::set_permissions(&stook.dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     stook.ok(&["user", "list"]);
     assert_eq!(mode(&stook.dir), 0o700, "an existing data directory");
+}
+
+/// A user, a region and a bucket `ann-photos`, ready for credentials.
+fn with_a_bucket() -> Stook {
+    let stook = Stook::new();
+    stook.ok(&["user", "add", "--email", "ann@example.com"]);
+    stook.ok(&[
+        "region",
+        "add",
+        "--name",
+        "eu-west-1",
+        "--endpoint",
+        "https://s3.example.com",
+    ]);
+    stook.ok(&[
+        "bucket",
+        "add",
+        "--owner",
+        "ann@example.com",
+        "--region",
+        "eu-west-1",
+        "--name",
+        "ann-photos",
+    ]);
+    stook
+}
+
+/// Creates a read-only credential `name` on `ann-photos`; its access key id.
+fn credential(stook: &Stook, name: &str, more: &[&str]) -> String {
+    let mut args = vec![
+        "credential",
+        "create",
+        "--bucket",
+        "ann-photos",
+        "--name",
+        name,
+        "--actions",
+        "read-only",
+    ];
+    args.extend(more);
+    let created = stook.json(&args);
+    created["credential"]["access_key_id"].as_str().unwrap().to_string()
+}
+
+/// `--expires-in-days 99999999` was taken: the API allows ten years at most.
+#[test]
+fn expiries_are_bounded_as_in_the_api() {
+    let stook = with_a_bucket();
+    let before = stook.count(&["credential", "list"]);
+    for days in ["99999999", "3651", "0"] {
+        let refused = stook.refused(&[
+            "credential",
+            "create",
+            "--bucket",
+            "ann-photos",
+            "--name",
+            "forever",
+            "--actions",
+            "read-only",
+            "--expires-in-days",
+            days,
+        ]);
+        assert!(refused.contains("from 1 to 3650 days"), "{days}: {refused}");
+    }
+    assert_eq!(
+        stook.count(&["credential", "list"]),
+        before,
+        "a refused create made a key"
+    );
+    let key = credential(&stook, "decade", &["--expires-in-days", "3650"]);
+    let listed = stook.json(&["credential", "list"]);
+    let expires_at = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["access_key_id"] == key.as_str())
+        .unwrap()["expires_at"]
+        .clone();
+    let refused = stook.refused(&["credential", "update", &key, "--expires-in-days", "99999999"]);
+    assert!(refused.contains("from 1 to 3650 days"), "{refused}");
+    let after = stook.json(&["credential", "list"]);
+    let unchanged = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["access_key_id"] == key.as_str())
+        .unwrap()["expires_at"]
+        .clone();
+    assert_eq!(unchanged, expires_at, "a refused update changed the expiry");
+}
+
+/// A mistyped `--log` or RUST_LOG was read as the name of a module to log: the log went
+/// quiet without a word.
+#[test]
+fn bad_log_filters_are_refused() {
+    let stook = Stook::new();
+    for (flag, env, named) in [
+        (Some("verbose"), None, "“verbose”"),
+        (Some("warn,server=debugg"), None, "“server=debugg”"),
+        (None, Some("infoo"), "“infoo”"),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stook"));
+        command
+            .args(["user", "list"])
+            .env("STOOK_DATA_DIR", stook.dir.join("never"))
+            .env_remove("STOOK_DATABASE_URL")
+            .env_remove("DATABASE_URL");
+        if let Some(flag) = flag {
+            command.args(["--log", flag]).env("RUST_LOG", "warn");
+        }
+        if let Some(env) = env {
+            command.env("RUST_LOG", env);
+        }
+        let out = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{named}: {stderr}");
+        assert!(stderr.contains(named) && stderr.contains("log"), "{named}: {stderr}");
+        assert!(
+            !stook.dir.join("never").exists(),
+            "{named}: refused after making the data directory"
+        );
+    }
+    // A good filter works as before.
+    stook.ok(&["--log", "warn,server=debug", "user", "list"]);
+}
+
+/// Resuming an active key or revoking a revoked one exited 0 without a word.
+#[test]
+fn a_change_that_changes_nothing_says_so() {
+    let stook = with_a_bucket();
+    let key = credential(&stook, "reader", &[]);
+    let status = |stook: &Stook| {
+        let list = stook.json(&["credential", "list"]);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["access_key_id"] == key.as_str())
+            .unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let refused = stook.refused(&["credential", "resume", &key]);
+    assert!(refused.contains("already active"), "{refused}");
+    assert_eq!(status(&stook), "active");
+    stook.ok(&["credential", "pause", &key]);
+    let refused = stook.refused(&["credential", "pause", &key]);
+    assert!(refused.contains("already paused"), "{refused}");
+    assert_eq!(status(&stook), "paused");
+    assert!(stook.ok(&["credential", "revoke", &key]).contains("Revoked"));
+    let refused = stook.refused(&["credential", "revoke", &key]);
+    assert!(refused.contains("already revoked"), "{refused}");
+    let refused = stook.refused(&["credential", "resume", &key]);
+    assert!(refused.contains("revoked"), "{refused}");
+    assert_eq!(status(&stook), "revoked");
+}
+
+/// A PostgreSQL URL whose port had no listener waited 10 seconds and said only "pool
+/// timed out".
+#[test]
+fn an_unreachable_database_is_named() {
+    let stook = Stook::new();
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let started = std::time::Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_stook"))
+        .args(["user", "list"])
+        .env("STOOK_DATA_DIR", &stook.dir)
+        .env(
+            "STOOK_DATABASE_URL",
+            format!("postgres://postgres:secret-password@127.0.0.1:{port}/postgres"),
+        )
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}")) && stderr.contains("connection refused"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("secret-password"),
+        "the password was printed: {stderr}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
 }
