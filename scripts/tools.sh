@@ -72,9 +72,9 @@ ensure_test_tools() {
     log "installing Chromium for the browser tests"
     apt_install chromium
   fi
-  if ! command -v rclone >/dev/null || ! command -v psql >/dev/null; then
-    log "installing rclone and psql for the S3 client tests"
-    apt_install rclone postgresql-client
+  if ! command -v rclone >/dev/null || ! command -v psql >/dev/null || ! command -v restic >/dev/null; then
+    log "installing rclone, restic and psql for the S3 client tests"
+    apt_install rclone restic postgresql-client
   fi
   # The upstream S3 engine for the proxy backend's tests.
   if ! garage --version 2>/dev/null | grep -q ":$GARAGE_VERSION "; then
