@@ -111,7 +111,7 @@ impl KeyState {
         match self {
             KeyState::Active | KeyState::Retiring => None,
             KeyState::Paused => {
-                Some("This access key is paused: it is refused until it is resumed in the Stook panel.")
+                Some("This access key is inactive: it is paused, and refused until it is resumed in the Stook panel.")
             }
             KeyState::Revoked => Some("This access key has been revoked."),
             KeyState::Expired => Some("This access key has expired."),
@@ -136,6 +136,7 @@ impl KeyState {
     }
 
     /// Every stored combination [`KeyState::decide`] reads, for building SQL from it.
+    #[cfg(feature = "ssr")]
     fn stored_cases() -> impl Iterator<Item = (KeyStatus, bool, bool)> {
         KeyStatus::ALL
             .into_iter()

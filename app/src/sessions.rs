@@ -57,6 +57,21 @@ pub async fn begin(session: &Session, user: &SignedInUser) -> Result<(), AppErro
     session.insert(USER_ID_KEY, user.id).await.map_err(internal)
 }
 
+/// The session key holding the token of the panel's own forms.
+const FORM_TOKEN_KEY: &str = "form_token";
+
+/// A random token of this session that the panel's own edit and bulk forms carry into the
+/// preview or confirmation they open. A crafted link cannot know it, so a step reached
+/// from a link says so instead of offering to save (the link's author chose the values).
+pub async fn form_token(session: &Session) -> Result<String, AppError> {
+    if let Some(token) = session.get::<String>(FORM_TOKEN_KEY).await.map_err(internal)? {
+        return Ok(token);
+    }
+    let token = crate::services::key_pairs::new_secret_key();
+    session.insert(FORM_TOKEN_KEY, token.clone()).await.map_err(internal)?;
+    Ok(token)
+}
+
 /// Ends the session and removes it from the store.
 pub async fn end(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(internal)

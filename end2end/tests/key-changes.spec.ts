@@ -138,3 +138,32 @@ test('an admin limits how long customers keys may last, on the Settings page', a
   }
   await expect(page.getByLabel('Longest key lifetime for customers (days)')).toHaveValue('');
 });
+
+test('an edit or bulk change opened from a link says so and offers no save', async ({ page, javaScriptEnabled }) => {
+  test.setTimeout(60_000);
+  await signIn(page);
+  const name = `Linked ${javaScriptEnabled ? 'hydrated' : 'plain'}`;
+  const { keyId } = await makeKey(page, name, 'linked/', ['s3:GetObject']);
+
+  // Someone else's link, one click from widening the key.
+  await page.goto(
+    `/?key=${keyId}&edit=preview&name=${encodeURIComponent(name)}&path=&edit_actions=on&actions[]=s3:DeleteObject&expires=keep`,
+  );
+  await expect(page.getByTestId('from-a-link')).toContainText('came from a link');
+  await expect(page.getByRole('button', { name: 'Save changes' })).toHaveCount(0);
+  // Opened in the form, the same values can be previewed and saved as one's own.
+  await page.getByRole('link', { name: 'Open in the form' }).click();
+  await page.getByRole('dialog', { name }).getByRole('button', { name: 'Preview changes' }).click();
+  await expect(page.getByTestId('from-a-link')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Save changes' })).toBeVisible();
+
+  await page.goto(`/?bulk=revoke&keys=${keyId}`);
+  await expect(page.getByTestId('from-a-link')).toContainText('came from a link');
+  await expect(page.getByRole('button', { name: /Revoke 1 key/ })).toHaveCount(0);
+  // From the list's own form, the confirmation offers the change.
+  await page.goto(`/?q=${encodeURIComponent(name)}`);
+  await page.getByRole('checkbox', { name: new RegExp(name) }).check();
+  await page.getByRole('button', { name: 'Revoke selected' }).click();
+  await expect(page.getByTestId('from-a-link')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: /Revoke 1 key/ })).toBeVisible();
+});

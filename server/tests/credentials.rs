@@ -683,7 +683,7 @@ async fn the_simulator_answers_from_the_stored_key(db: DatabaseConnection) {
             .unwrap();
         keys.push((
             id,
-            KeyScope::from_stored(row.kind, "ann-bucket".into(), row.path, &row.actions),
+            KeyScope::from_stored(row.kind, "ann-bucket".into(), row.path, &row.actions, None),
         ));
     }
     let mut denied_for_reader = 0;
@@ -772,7 +772,7 @@ async fn the_simulator_answers_from_the_stored_key(db: DatabaseConnection) {
         )
         .await;
     assert_eq!(reply.json()["allowed"], false);
-    assert_eq!(reply.json()["reason"], "this key has been revoked");
+    assert_eq!(reply.json()["reason"], "This access key has been revoked.");
 }
 
 /// The audit log: a customer sees their own events (and an admin's change to their key),

@@ -307,10 +307,12 @@ async fn rotation_keeps_the_old_pair_for_the_grace_period(db: DatabaseConnection
         )
         .await;
     assert_eq!(third.status, StatusCode::OK, "{}", third.body);
-    assert_eq!(row(&state.db, &new_id).await.status, KeyStatus::Revoked);
+    // Retired, not revoked: it was replaced, and says so.
+    let retired = row(&state.db, &new_id).await;
+    assert!(retired.replaced_by.is_some() && retired.expires_at.is_some_and(|t| t <= app::services::now()));
     tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
     let refused = keys.authenticated(&new_id).await.unwrap_err();
-    assert!(format!("{refused:?}").contains("revoked"), "{refused:?}");
+    assert!(format!("{refused:?}").contains("replaced by rotation"), "{refused:?}");
 }
 
 async fn a_short_grace_period_ends_on_its_own(db: DatabaseConnection) {

@@ -994,3 +994,140 @@ mod every_operation {
         assert!(tags(s3.clone()).await.is_empty());
     }
 }
+
+/// Now as SigV4 writes it (`20261204T162109Z`): s3s checks the time before the key.
+fn amz_date() -> String {
+    app::domain::format_iso8601(app::services::now()).replace(['-', ':'], "")
+}
+
+fn message_of(err: &aws_sdk_s3::error::SdkError<impl aws_sdk_s3::error::ProvideErrorMetadata>) -> String {
+    aws_sdk_s3::error::ProvideErrorMetadata::message(err.as_service_error().expect("an S3 error answer"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A request with a wrong secret learns nothing about a key: revoked, paused and unknown
+/// keys all get the same `InvalidAccessKeyId` words, and only a correctly signed request
+/// is told why its key is refused (the owner sees it in the key's activity too).
+#[tokio::test]
+async fn a_wrong_secret_learns_nothing_about_a_keys_state() {
+    use app::services::caller::Caller;
+    use app::services::credentials;
+    let server = start().await;
+    let revoked = server.key("read-only", "").await;
+    let paused = server.key("read-only", "").await;
+    credentials::revoke_credential(&server.state.db, &Caller::Operator, &revoked.0)
+        .await
+        .unwrap();
+    credentials::set_paused(&server.state.db, &Caller::Operator, &paused.0, true)
+        .await
+        .unwrap();
+    let wrong = "w".repeat(40);
+    let mut answers = Vec::new();
+    for id in [revoked.0.as_str(), paused.0.as_str(), "AKIANOSUCHKEY0000000"] {
+        let err = server
+            .client(&(id.to_string(), wrong.clone()))
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap_err();
+        answers.push((error_code(&err), message_of(&err)));
+    }
+    assert!(answers.iter().all(|a| a == &answers[2]), "{answers:?}");
+    assert_eq!(answers[2].0, "InvalidAccessKeyId");
+    assert_eq!(answers[2].1, server::s3::keys::NO_SUCH_KEY);
+    // The right secret is told the reason.
+    for (key, words) in [(&revoked, "revoked"), (&paused, "paused")] {
+        let err = server
+            .client(key)
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error_code(&err), "InvalidAccessKeyId");
+        assert!(message_of(&err).contains(words), "{}", message_of(&err));
+    }
+    // A presigned URL with a wrong signature is no different.
+    let (status, body) = exchange(
+        server.addr,
+        &get(
+            server.addr,
+            &format!(
+                "/{BUCKET}/x?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}%2F{}%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={}&X-Amz-Expires=600&X-Amz-SignedHeaders=host&X-Amz-Signature={}",
+                revoked.0,
+                &amz_date()[..8],
+                amz_date(),
+                "0".repeat(64)
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("InvalidAccessKeyId") && body.contains(server::s3::keys::NO_SUCH_KEY),
+        "{body}"
+    );
+    assert!(!body.contains("revoked"), "{body}");
+}
+
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+/// 2,500 unsigned requests whose `Credential=` carries a 380 KB random id once raised the
+/// server's memory from 24 to 954 MiB for good (each id was cached). Now an oversized
+/// header is refused before anything reads it, ids that are not Stook's are never looked
+/// up or kept, and memory stays where it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_huge_key_ids_leaves_memory_flat() {
+    let server = start().await;
+    let send = |id: String| {
+        let addr = server.addr;
+        async move {
+            let date = amz_date();
+            let request = format!(
+                "GET /{BUCKET}/x HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nx-amz-date: {date}\r\n\
+                 x-amz-content-sha256: UNSIGNED-PAYLOAD\r\nAuthorization: AWS4-HMAC-SHA256 Credential={id}/{}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature={}\r\n\r\n",
+                &date[..8],
+                "0".repeat(64)
+            );
+            exchange(addr, request.as_bytes()).await
+        }
+    };
+    // Warm up the server's own allocations before measuring.
+    for _ in 0..20 {
+        send("AKIANOSUCHKEY0000000".into()).await;
+    }
+    let before = resident_bytes();
+    let huge = |i: usize| format!("{i:08}{}", "Q".repeat(380 * 1024));
+    use futures_util::StreamExt as _;
+    let answers: Vec<(u16, String)> = futures_util::stream::iter(0..2_500)
+        .map(|i| send(huge(i)))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    for (status, body) in answers {
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("RequestHeaderSectionTooLarge"), "{body}");
+    }
+    // Ids under the header limit that are not of Stook's form: refused, and not kept.
+    let answers: Vec<(u16, String)> = futures_util::stream::iter(0..2_500)
+        .map(|i| send(format!("{i:08}{}", "q".repeat(6 * 1024))))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    for (status, body) in answers {
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("InvalidAccessKeyId"), "{body}");
+    }
+    let grown = resident_bytes().saturating_sub(before);
+    assert!(grown < 20 * 1024 * 1024, "memory grew by {} MiB", grown / (1024 * 1024));
+}

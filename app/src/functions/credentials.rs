@@ -50,6 +50,18 @@ pub async fn list_credentials(
     .await
 }
 
+/// The token of the panel's own edit and bulk forms for this session (see
+/// `sessions::form_token`): a preview or confirmation whose address lacks it came from a
+/// link, and says so.
+#[server(endpoint = "form_token")]
+pub async fn form_token() -> Result<String, AppError> {
+    respond(async move {
+        require_user().await?;
+        crate::sessions::form_token(&crate::functions::session().await?).await
+    })
+    .await
+}
+
 #[server(endpoint = "credentials/detail")]
 pub async fn get_credential(access_key_id: String) -> Result<CredentialDetail, AppError> {
     respond(async move {

@@ -299,6 +299,7 @@ fn CredentialTable(page: CredentialPage, list_state: ListState, is_admin: bool) 
         // it asks for a confirmation first (`?bulk=`), with or without JavaScript.
         <form id="bulk-form" method="get" action="/" class="bulk-bar" aria-label="Change the selected keys">
             {list_state.params().into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
+            <super::FormTokenField />
             <span class="muted">"Selected keys:"</span>
             <button type="submit" name="bulk" value="pause" class="btn btn-small">"Pause selected"</button>
             <button type="submit" name="bulk" value="revoke" class="btn btn-small btn-danger-outline">"Revoke selected"</button>
@@ -397,6 +398,7 @@ fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl In
     use crate::functions::credentials::BulkChange;
     use leptos::server_fn::ServerFn as _;
     let count = keys.len();
+    let own_form = super::opened_from_own_form();
     let noun = if count == 1 { "key" } else { "keys" };
     let (title, explanation, label, busy) = match change.as_str() {
         "revoke" => (
@@ -438,16 +440,29 @@ fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl In
                         }.into_any()
                     }}
                 </div>
-                <div class="dialog-footer">
-                    {(count > 0).then(|| view! {
-                        <form method="post" action=BulkChange::url()>
-                            <input type="hidden" name="change" value=change />
-                            {keys.into_iter().map(|k| view! { <input type="hidden" name="keys[]" value=k /> }).collect_view()}
-                            <super::BusySubmit label busy_label=busy.to_string() class=button_class.to_string() />
-                        </form>
-                    })}
-                    <a href=close_href class="btn">"Cancel"</a>
-                </div>
+                <Suspense>
+                    {move || {
+                        let (keys, label, close_href) = (keys.clone(), label.clone(), close_href.clone());
+                        Suspend::new(async move {
+                            let own = own_form.await;
+                            view! {
+                                {(count > 0 && !own).then(|| view! {
+                                    <div class="dialog-body"><super::FromALinkNote what="keys" /></div>
+                                })}
+                                <div class="dialog-footer">
+                                    {(count > 0 && own).then(|| view! {
+                                        <form method="post" action=BulkChange::url()>
+                                            <input type="hidden" name="change" value=change />
+                                            {keys.into_iter().map(|k| view! { <input type="hidden" name="keys[]" value=k /> }).collect_view()}
+                                            <super::BusySubmit label busy_label=busy.to_string() class=button_class.to_string() />
+                                        </form>
+                                    })}
+                                    <a href=close_href class="btn">"Cancel"</a>
+                                </div>
+                            }
+                        })
+                    }}
+                </Suspense>
             </section>
         </super::Overlay>
     }

@@ -95,6 +95,7 @@ fn EditForm(
                 <input type="hidden" name="key" value=credential.access_key_id.clone() />
                 <input type="hidden" name="edit" value="preview" />
                 <input type="hidden" name="edit_actions" value="on" />
+                <super::FormTokenField />
                 <div class="field">
                     <label for="edit-name">"Name"</label>
                     <input id="edit-name" name="name" type="text" required value=values.name.clone() autocomplete="off" />
@@ -168,6 +169,7 @@ fn EditPreviewStep(
     cancel_href: String,
 ) -> impl IntoView {
     let asked = (access_key_id.clone(), values.clone());
+    let own_form = super::opened_from_own_form();
     let preview = Resource::new(
         move || asked.clone(),
         |(id, v)| {
@@ -211,6 +213,14 @@ fn EditPreviewStep(
                                     <p class="alert alert-error" role="alert">{err.to_string()}</p>
                                     <div class="row">
                                         <a href=back_href class="btn btn-primary">"Back to edit"</a>
+                                        <a href=cancel_href class="btn">"Cancel"</a>
+                                    </div>
+                                }.into_any(),
+                                Ok(preview) if !own_form.await => view! {
+                                    <super::FromALinkNote what="changes" />
+                                    <PreviewBody preview=preview.clone() />
+                                    <div class="row">
+                                        <a href=back_href class="btn btn-primary">"Open in the form"</a>
                                         <a href=cancel_href class="btn">"Cancel"</a>
                                     </div>
                                 }.into_any(),

@@ -68,6 +68,52 @@ pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
 }
 
 /// The dimmed layer under a dialog or drawer, with its keyboard (see [`modal_keys`]).
+/// The field carrying this session's form token (see `sessions::form_token`), for the
+/// panel's own forms that open a step whose address could also come from a link.
+pub const FORM_TOKEN_PARAM: &str = "form_token";
+
+/// The hidden form-token field, inside a form.
+#[component]
+pub fn FormTokenField() -> impl IntoView {
+    let token = Resource::new(|| (), |_| crate::functions::credentials::form_token());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                token.await.ok().map(|t| view! { <input type="hidden" name=FORM_TOKEN_PARAM value=t /> })
+            })}
+        </Suspense>
+    }
+}
+
+/// Whether the page's address carries this session's form token: the step was opened from
+/// the panel's own form, not from a link someone else wrote.
+pub fn opened_from_own_form() -> Resource<bool> {
+    let query = leptos_router::hooks::use_query_map();
+    let sent = query.read_untracked().get(FORM_TOKEN_PARAM);
+    Resource::new(
+        || (),
+        move |_| {
+            let sent = sent.clone();
+            async move {
+                match (sent, crate::functions::credentials::form_token().await) {
+                    (Some(sent), Ok(token)) => !sent.is_empty() && sent == token,
+                    _ => false,
+                }
+            }
+        },
+    )
+}
+
+/// Said where a step came from a link: the values are someone else's choice.
+#[component]
+pub fn FromALinkNote(what: &'static str) -> impl IntoView {
+    view! {
+        <p class="alert alert-error" role="alert" data-testid="from-a-link">
+            {format!("These {what} came from a link, not from your own form: someone else chose them. Check each one; to go ahead, open them in the form and continue from there.")}
+        </p>
+    }
+}
+
 #[component]
 pub fn Overlay(close_href: String, children: Children) -> impl IntoView {
     view! {

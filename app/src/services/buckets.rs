@@ -80,6 +80,17 @@ pub async fn visible_buckets(db: &DatabaseConnection, viewer: &SignedInUser) -> 
 
 /// All buckets, or one owner's, by region then name.
 pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Result<Vec<BucketView>, AppError> {
+    bucket_views(db, owner_id, true).await
+}
+
+/// [`list_buckets`], with the count of working keys per bucket or without it: `stook
+/// bucket rename` runs on a database that a failed migration left behind, before the
+/// credentials table has the columns a key's state is read from.
+async fn bucket_views(
+    db: &DatabaseConnection,
+    owner_id: Option<i32>,
+    count_keys: bool,
+) -> Result<Vec<BucketView>, AppError> {
     let mut query = bucket::Entity::find().order_by_asc(bucket::Column::Name);
     if let Some(owner_id) = owner_id {
         query = query.filter(bucket::Column::OwnerId.eq(owner_id));
@@ -109,20 +120,24 @@ pub async fn list_buckets(db: &DatabaseConnection, owner_id: Option<i32>) -> Res
     // Scoped keys the S3 endpoint takes now, per bucket, counted by the database with the
     // condition the status filter uses (one rule: `KeyState`).
     let usable = [KeyState::Active, KeyState::Retiring];
-    let active_counts: HashMap<i32, u64> = credential::Entity::find()
-        .select_only()
-        .column(credential::Column::BucketId)
-        .column_as(credential::Column::Id.count(), "keys")
-        .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
-        .filter(credential::Column::Kind.eq(KeyKind::Scoped))
-        .filter(KeyState::condition(&usable, now()))
-        .group_by(credential::Column::BucketId)
-        .into_tuple::<(i32, i64)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(bucket_id, keys)| (bucket_id, u64::try_from(keys).unwrap_or(0)))
-        .collect();
+    let active_counts: HashMap<i32, u64> = if !count_keys {
+        HashMap::new()
+    } else {
+        credential::Entity::find()
+            .select_only()
+            .column(credential::Column::BucketId)
+            .column_as(credential::Column::Id.count(), "keys")
+            .filter(credential::Column::BucketId.is_in(rows.iter().map(|b| b.id)))
+            .filter(credential::Column::Kind.eq(KeyKind::Scoped))
+            .filter(KeyState::condition(&usable, now()))
+            .group_by(credential::Column::BucketId)
+            .into_tuple::<(i32, i64)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|(bucket_id, keys)| (bucket_id, u64::try_from(keys).unwrap_or(0)))
+            .collect()
+    };
     let mut views: Vec<BucketView> = rows
         .into_iter()
         .map(|b| {
@@ -227,7 +242,7 @@ pub async fn rename_bucket(
         serde_json::json!({ "from": old_name, "to": renamed.name }),
     )
     .await?;
-    list_buckets(db, Some(renamed.owner_id))
+    bucket_views(db, Some(renamed.owner_id), false)
         .await?
         .into_iter()
         .find(|b| b.id == renamed.id)
