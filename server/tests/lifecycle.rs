@@ -457,7 +457,52 @@ async fn admins_set_the_lifetime_limit_in_the_panel(db: DatabaseConnection) {
     );
 }
 
+/// An edit keeps a field it leaves out and clears one it sends empty (the whole bucket,
+/// anywhere): the edit form sends every field, and an emptied Networks field must widen
+/// the key as asked, not be read as "keep".
+async fn an_edit_clears_a_field_sent_empty(db: DatabaseConnection) {
+    let state = state(db);
+    let (bucket, _) = seed::customer_with_bucket(&state, "ann@example.com", "ann-bucket").await;
+    let input = app::services::credentials::CreateCredential {
+        bucket_id: bucket.id,
+        name: "narrow",
+        path: "photos/",
+        actions: "read-only",
+        expires_at: None,
+        networks: "10.0.0.0/8",
+    };
+    let (view, _) = app::services::credentials::create_credential(
+        &state.db,
+        &state.secrets,
+        &app::services::caller::Caller::Operator,
+        input,
+    )
+    .await
+    .unwrap();
+    let id = view.access_key_id.as_str();
+    let mut ann = signed_in(&state, "ann@example.com").await;
+    let kept = ann
+        .call("credentials/update", &[("access_key_id", id), ("name", "renamed")])
+        .await;
+    assert_eq!(kept.status, StatusCode::OK, "{}", kept.body);
+    let after = row(&state.db, id).await;
+    assert_eq!(
+        (after.path.as_deref(), after.networks.as_deref()),
+        (Some("photos/"), Some("10.0.0.0/8"))
+    );
+    let cleared = ann
+        .call(
+            "credentials/update",
+            &[("access_key_id", id), ("path", ""), ("networks", "")],
+        )
+        .await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    let after = row(&state.db, id).await;
+    assert_eq!((after.path, after.networks), (None, None));
+}
+
 on_both_databases!(
+    an_edit_clears_a_field_sent_empty,
     admins_set_the_lifetime_limit_in_the_panel,
     an_edit_is_previewed_then_saved,
     the_lifetime_cap_holds_on_edits,

@@ -353,6 +353,10 @@ pub struct KeyActivity {
     pub denials: Vec<DeniedRequest>,
     /// The addresses the key was used from, most recent first.
     pub sources: Vec<SourceAddress>,
+    /// Requests of the last [`ACTIVITY_DAYS`] days counted without their folder: past the
+    /// folders a key is counted in per hour, the rest are counted together.
+    #[serde(default)]
+    pub other_folder_requests: i64,
 }
 
 pub const ACTIVITY_DAYS: i64 = 30;
@@ -389,6 +393,9 @@ pub struct DeniedRequest {
 pub struct SourceAddress {
     pub client_addr: String,
     pub last_seen: i64,
+    /// Stands for addresses not recorded one by one (older than the ones a key keeps).
+    #[serde(default)]
+    pub others: bool,
 }
 
 /// What happened. Stored as the dotted name [`AuditAction::as_str`] gives.

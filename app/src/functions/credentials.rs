@@ -3,6 +3,7 @@
 
 use crate::domain::{CredentialDetail, CredentialPage, CredentialView};
 use crate::error::AppError;
+use crate::functions::Sent;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -81,7 +82,7 @@ pub async fn create_credential(
     #[server(default)] bucket_id: Option<i32>,
     #[server(default)] path: String,
     #[server(default)] actions: Vec<String>,
-    #[server(default)] all_actions: crate::functions::Sent,
+    #[server(default)] all_actions: Sent,
     /// Empty (never), a number of days, or `date` with `expires_on` (`YYYY-MM-DD`).
     #[server(default)]
     expires: String,
@@ -252,13 +253,13 @@ pub async fn bulk_change(change: String, #[server(default)] keys: Vec<String>) -
 /// `edit_actions` is set (the panel's form sets it, so ticking nothing is an error).
 #[cfg(feature = "ssr")]
 struct EditFields {
-    name: Option<String>,
-    path: Option<String>,
+    name: Sent,
+    path: Sent,
     actions: Vec<String>,
-    edit_actions: crate::functions::Sent,
-    expires: Option<String>,
-    expires_on: Option<String>,
-    networks: Option<String>,
+    edit_actions: Sent,
+    expires: Sent,
+    expires_on: Sent,
+    networks: Sent,
 }
 
 #[cfg(feature = "ssr")]
@@ -274,7 +275,7 @@ impl EditFields {
             return Ok(None);
         }
         let cap = crate::services::settings::key_lifetime_cap(state, caller).await?;
-        let on = self.expires_on.clone().unwrap_or_default();
+        let on = self.expires_on.as_deref().unwrap_or_default().to_string();
         crate::domain::expiry_from_choice(choice, &on, crate::services::now(), cap)
             .map(Some)
             .map_err(|m| AppError::invalid("expires", m))
@@ -309,13 +310,13 @@ impl EditFields {
 #[allow(clippy::too_many_arguments)]
 pub async fn preview_edit(
     access_key_id: String,
-    #[server(default)] name: Option<String>,
-    #[server(default)] path: Option<String>,
+    #[server(default)] name: Sent,
+    #[server(default)] path: Sent,
     #[server(default)] actions: Vec<String>,
-    #[server(default)] edit_actions: crate::functions::Sent,
-    #[server(default)] expires: Option<String>,
-    #[server(default)] expires_on: Option<String>,
-    #[server(default)] networks: Option<String>,
+    #[server(default)] edit_actions: Sent,
+    #[server(default)] expires: Sent,
+    #[server(default)] expires_on: Sent,
+    #[server(default)] networks: Sent,
 ) -> Result<crate::domain::EditPreview, AppError> {
     let fields = EditFields {
         name,
@@ -342,13 +343,13 @@ pub async fn preview_edit(
 #[allow(clippy::too_many_arguments)]
 pub async fn update_credential(
     access_key_id: String,
-    #[server(default)] name: Option<String>,
-    #[server(default)] path: Option<String>,
+    #[server(default)] name: Sent,
+    #[server(default)] path: Sent,
     #[server(default)] actions: Vec<String>,
-    #[server(default)] edit_actions: crate::functions::Sent,
-    #[server(default)] expires: Option<String>,
-    #[server(default)] expires_on: Option<String>,
-    #[server(default)] networks: Option<String>,
+    #[server(default)] edit_actions: Sent,
+    #[server(default)] expires: Sent,
+    #[server(default)] expires_on: Sent,
+    #[server(default)] networks: Sent,
 ) -> Result<CredentialView, AppError> {
     let fields = EditFields {
         name,

@@ -26,6 +26,16 @@ pub enum Sent {
     Value(String),
 }
 
+impl Sent {
+    /// The value sent, empty or not; `None` when the field was left out.
+    pub fn as_deref(&self) -> Option<&str> {
+        match self {
+            Sent::Missing => None,
+            Sent::Value(value) => Some(value),
+        }
+    }
+}
+
 impl serde::Serialize for Sent {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

@@ -7,6 +7,7 @@ use super::BusySubmit;
 use super::list_query::ListState;
 use crate::catalog::{Category, in_category};
 use crate::domain::{CredentialView, EXPIRY_CHOICES, EditPreview, PREVIEW_DAYS, format_utc};
+use crate::functions::Sent;
 use crate::functions::credentials::{UpdateCredential, preview_edit};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
@@ -175,13 +176,13 @@ fn EditPreviewStep(
         |(id, v)| {
             preview_edit(
                 id,
-                Some(v.name),
-                Some(v.path),
+                Sent::Value(v.name),
+                Sent::Value(v.path),
                 v.actions,
-                crate::functions::Sent::Value("on".into()),
-                Some(v.expires),
-                Some(v.expires_on),
-                Some(v.networks),
+                Sent::Value("on".into()),
+                Sent::Value(v.expires),
+                Sent::Value(v.expires_on),
+                Sent::Value(v.networks),
             )
         },
     );
