@@ -207,6 +207,7 @@ pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
         by_action,
         denials,
         sources,
+        other_folder_requests,
     } = activity;
     let quiet = by_action.is_empty();
     view! {
@@ -251,6 +252,13 @@ pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
                         </tbody>
                     </table>
                 </div>
+                {(other_folder_requests > 0).then(|| view! {
+                    <p class="hint" data-testid="activity-other-folders">
+                        {format!(
+                            "{other_folder_requests} of these requests went to other folders (not recorded one by one): past a number of folders a key is counted in per hour, the rest are counted together."
+                        )}
+                    </p>
+                })}
             })}
             {(!denials.is_empty()).then(|| view! {
                 <h4>"Latest denied requests"</h4>
@@ -267,10 +275,21 @@ pub fn KeyActivityView(activity: crate::domain::KeyActivity) -> impl IntoView {
                 </ul>
             })}
             {(!sources.is_empty()).then(|| view! {
-                <h4>{format!("Source addresses ({})", sources.len())}</h4>
+                <h4>{match sources.iter().filter(|s| !s.others).count() {
+                    n if n < sources.len() => format!("Source addresses ({n} and others)"),
+                    n => format!("Source addresses ({n})"),
+                }}</h4>
                 <ul class="sources" data-testid="activity-sources">
-                    {sources.into_iter().map(|s| view! {
-                        <li><code>{s.client_addr}</code> <span class="muted">{format!(" last {}", format_utc(s.last_seen))}</span></li>
+                    {sources.into_iter().map(|s| {
+                        // Addresses past the ones a key keeps are counted together.
+                        let address = if s.others {
+                            view! { <span>"Other addresses (not recorded one by one)"</span> }.into_any()
+                        } else {
+                            view! { <code>{s.client_addr}</code> }.into_any()
+                        };
+                        view! {
+                            <li>{address} <span class="muted">{format!(" last {}", format_utc(s.last_seen))}</span></li>
+                        }
                     }).collect_view()}
                 </ul>
             })}

@@ -3,11 +3,11 @@
 //! days (from the S3 endpoint's activity) that the new scope would deny. The audit log
 //! keeps the before and after.
 
-use super::activity::NO_NAME;
+use super::activity::{self, NO_NAME, OTHER_FOLDERS, OTHER_FOLDERS_WORDS};
 use super::audit::{self, AuditAction, AuditTarget};
 use super::caller::Caller;
 use super::credentials::{changed_meanwhile, checked_actions, state_of, views, visible_key, write_if_unchanged};
-use super::entities::{credential, key_activity, key_source};
+use super::entities::{credential, key_source};
 use super::{now, unique_violation};
 use crate::catalog::ActionSet;
 use crate::domain::{
@@ -19,7 +19,6 @@ use crate::networks::NetworkList;
 use crate::policy::{self, Grant, KeyScope, KeyState};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
-use std::collections::BTreeMap;
 
 /// What to change; `None` keeps a field as it is.
 #[derive(Clone, Copy, Debug, Default)]
@@ -191,29 +190,29 @@ pub async fn preview_edit(
         networks: Default::default(),
     };
     let (now_scope, scope) = (scope_of(&before), scope_of(&after));
-    // Allowed requests per action and folder; denied ones fail today already.
-    let mut allowed: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for r in key_activity::Entity::find()
-        .filter(key_activity::Column::CredentialId.eq(row.id))
-        .filter(key_activity::Column::Hour.gte(since - since.rem_euclid(3_600)))
-        .all(db)
+    // Allowed requests per action and folder, summed in SQL (the busiest one by one, the
+    // rest per action as other folders); denied ones fail today already.
+    let mut would_fail: Vec<FailingRequests> = activity::allowed_by_folder(db, row.id, since)
         .await?
-    {
-        *allowed.entry((r.action, r.folder)).or_default() += r.requests - r.denied;
-    }
-    let mut would_fail: Vec<FailingRequests> = allowed
         .into_iter()
-        .filter(|(_, requests)| *requests > 0)
-        .filter_map(|((action, folder), requests)| {
-            let action = crate::catalog::find(&action)?;
-            let folder = (folder != NO_NAME).then_some(folder);
+        .filter_map(|r| {
+            let action = crate::catalog::find(&r.action)?;
+            // Folders not recorded one by one lay inside the key's path: tried there.
+            let (folder, shown) = match r.folder.as_str() {
+                NO_NAME => (None, None),
+                OTHER_FOLDERS => (
+                    Some(before.path.clone().unwrap_or_default()),
+                    Some(OTHER_FOLDERS_WORDS.to_string()),
+                ),
+                _ => (Some(r.folder.clone()), Some(r.folder)),
+            };
             // Only what works today and would stop: requests the key lost already fail now.
             policy::grants_in_folder(&now_scope, action, folder.as_deref()).ok()?;
             let denial = policy::grants_in_folder(&scope, action, folder.as_deref()).err()?;
             Some(FailingRequests {
                 action: action.name.to_string(),
-                folder,
-                requests,
+                folder: shown,
+                requests: r.allowed,
                 reason: denial.to_string(),
             })
         })

@@ -1,5 +1,7 @@
 //! What each key does, gathered in memory as an `app::services::activity::Batch` and
 //! written every [`FLUSH_EVERY`]: the hot path only touches a map, never the database.
+//! The batch holds a bounded amount per key (see `app::services::activity`), so a key
+//! flooding the endpoint between two writes cannot grow it without end.
 
 use app::services::activity::{self, Batch, Seen};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -45,8 +47,7 @@ impl Usage {
         if self.activity {
             batch.allowed(seen);
         } else {
-            let last = batch.last_used.entry(seen.credential_id).or_insert(seen.at);
-            *last = Ord::max(*last, seen.at);
+            batch.used(seen.credential_id, seen.at);
         }
     }
 
@@ -56,7 +57,7 @@ impl Usage {
         if self.activity {
             batch.denied(seen, reason);
         } else {
-            *batch.denied.entry(seen.credential_id).or_default() += 1;
+            batch.denied_count(seen.credential_id);
         }
     }
 
@@ -73,11 +74,8 @@ impl Usage {
         if batch.is_empty() {
             return Ok(0);
         }
-        let mut keys: Vec<i32> = batch.last_used.keys().chain(batch.denied.keys()).copied().collect();
-        keys.sort_unstable();
-        keys.dedup();
         match activity::write(db, &batch, app::services::now()).await {
-            Ok(()) => Ok(keys.len()),
+            Ok(()) => Ok(batch.keys.len()),
             Err(e) => {
                 self.batch().merge(batch);
                 Err(e)
