@@ -20,6 +20,7 @@ mod m20261127_000013_credential_networks;
 mod m20261128_000014_credential_rotation;
 mod m20261128_000015_key_activity_folders;
 mod m20261128_000016_create_settings;
+mod m20261204_000017_audit_event_indexes;
 mod m20261204_000018_credential_versions;
 mod m20261204_000020_credential_name_room;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000014_credential_rotation::Migration),
             Box::new(m20261128_000015_key_activity_folders::Migration),
             Box::new(m20261128_000016_create_settings::Migration),
+            Box::new(m20261204_000017_audit_event_indexes::Migration),
             Box::new(m20261204_000018_credential_versions::Migration),
             Box::new(m20261204_000020_credential_name_room::Migration),
         ]

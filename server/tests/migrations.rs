@@ -65,7 +65,54 @@ async fn activity_counts_survive_the_folder_rebuild(db: DatabaseConnection) {
     Migrator::up(&db, None).await.unwrap();
 }
 
-on_both_databases!(migrations_run_up, activity_counts_survive_the_folder_rebuild);
+/// The names of the indexes on `audit_events`.
+async fn audit_event_indexes(db: &DatabaseConnection) -> Vec<String> {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'audit_events'",
+        _ => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events'",
+    };
+    let mut names: Vec<String> = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "name").unwrap())
+        .filter(|name| name.starts_with("audit_events_") && name != "audit_events_pkey")
+        .collect();
+    names.sort();
+    names
+}
+
+/// The audit log's filter indexes come with their migration, and go with it: the way
+/// down leaves the indexes the log had before.
+async fn audit_indexes_go_down_and_up(db: DatabaseConnection) {
+    let with = [
+        "audit_events_by_action",
+        "audit_events_by_actor",
+        "audit_events_by_target",
+        "audit_events_created",
+    ];
+    assert_eq!(audit_event_indexes(&db).await, with);
+    let position = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261204_000017_audit_event_indexes")
+        .expect("the migration is registered");
+    let after = (Migrator::migrations().len() - position) as u32;
+    Migrator::down(&db, Some(after)).await.unwrap();
+    assert_eq!(
+        audit_event_indexes(&db).await,
+        ["audit_events_actor", "audit_events_created"]
+    );
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(audit_event_indexes(&db).await, with);
+}
+
+on_both_databases!(
+    migrations_run_up,
+    activity_counts_survive_the_folder_rebuild,
+    audit_indexes_go_down_and_up,
+);
 
 /// A database made before bucket names were unique across regions refuses to start,
 /// names the duplicates and the command that fixes them; after the rename it starts.

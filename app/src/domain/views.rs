@@ -505,9 +505,12 @@ impl AuditAction {
 pub struct AuditEventView {
     pub id: i64,
     pub at: i64,
-    /// The acting person's email; `None` for the operator's command line or a sign-in
-    /// that matched no account.
+    /// The acting person's email; `None` for the operator's command line, a sign-in
+    /// that matched no account, or a withheld actor.
     pub actor: Option<String>,
+    /// An administrator acted on a customer's things and this customer is not shown who:
+    /// `actor` and `client_addr` are then `None`.
+    pub actor_withheld: bool,
     /// The dotted action name (`credential.revoke`).
     pub action: String,
     pub target: String,
@@ -517,10 +520,12 @@ pub struct AuditEventView {
 }
 
 impl AuditEventView {
-    /// Who acted, in words: an email, the operator's command line, or no one known (a
-    /// sign-in to an unknown email, the S3 endpoint's burst report).
+    /// Who acted, in words: an email, "an administrator" (to a customer), the operator's
+    /// command line, or no one known (a sign-in to an unknown email, the S3 endpoint's
+    /// burst report).
     pub fn actor_shown(&self) -> String {
         match (&self.actor, self.client_addr.as_deref()) {
+            _ if self.actor_withheld => "an administrator".into(),
             (Some(email), _) => email.clone(),
             (None, Some("cli")) => "operator (CLI)".into(),
             (None, _) => "—".into(),

@@ -1,16 +1,15 @@
 //! The audit log: who did what to which object, from where. Never holds a secret.
 
 use super::caller::Caller;
-use super::entities::{audit_event, bucket, credential, user};
+use super::entities::{audit_event, user};
 use super::now;
 use crate::domain::{AuditEventView, AuditPage};
 use crate::error::AppError;
-use sea_orm::sea_query::Condition;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, EntityTrait as _, PaginatorTrait as _,
-    QueryFilter as _, QueryOrder as _, QuerySelect as _, Select,
+    ActiveValue::Set, ColumnTrait as _, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult,
+    JoinType, QueryFilter as _, QueryOrder as _, QuerySelect as _, QueryTrait as _, Select, Statement,
 };
-use std::collections::HashMap;
 
 /// Who acted: a signed-in user with their client address, or the operator at the CLI.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,6 +135,16 @@ impl AuditFilter {
     }
 }
 
+/// The events a caller may see with a filter applied: what the audit page counts and
+/// pages through and what the CSV export reads in chunks. Made by [`visible`].
+#[derive(Clone, Debug)]
+pub struct VisibleEvents {
+    query: Select<audit_event::Entity>,
+    /// A customer's view (their user id): an admin's actions on their things show "an
+    /// administrator", never the admin's email or client address.
+    customer: Option<i32>,
+}
+
 /// The events the caller may see, narrowed by `filter`: an admin (or the operator) sees
 /// everyone's; a customer what they did, and what was done to their account, buckets and
 /// keys (an admin's revocation of their key, failed sign-ins to their email).
@@ -143,47 +152,31 @@ pub async fn visible(
     db: &DatabaseConnection,
     caller: &Caller,
     filter: &AuditFilter,
-) -> Result<Select<audit_event::Entity>, AppError> {
+) -> Result<VisibleEvents, AppError> {
     let mut query = audit_event::Entity::find();
-    let customer = matches!(caller, Caller::User { user, .. } if !user.is_admin());
-    if let Caller::User { user, .. } = caller
-        && customer
-    {
-        let mut targets = vec![
-            AuditTarget::User(user.id).to_string(),
-            AuditTarget::Email(&user.email).to_string(),
-        ];
-        for key in credential::Entity::find()
-            .filter(credential::Column::OwnerId.eq(user.id))
-            .all(db)
-            .await?
-        {
-            targets.push(AuditTarget::Credential(&key.access_key_id).to_string());
-        }
-        for b in bucket::Entity::find()
-            .filter(bucket::Column::OwnerId.eq(user.id))
-            .all(db)
-            .await?
-        {
-            targets.push(AuditTarget::Bucket(b.id).to_string());
-        }
-        query = query.filter(
-            Condition::any()
-                .add(audit_event::Column::ActorId.eq(user.id))
-                .add(audit_event::Column::Target.is_in(targets)),
-        );
+    let customer = match caller {
+        Caller::User { user, .. } if !user.is_admin() => Some(user),
+        _ => None,
+    };
+    if let Some(user) = customer {
+        query = query.filter(audit_event::Column::Id.in_subquery(customer_event_ids(user.id, &user.email)));
     }
     if let Some(email) = filter.actor.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
         let actor = user::Entity::find()
             .filter(user::Column::Email.eq(email.to_lowercase()))
             .one(db)
             .await?;
+        // A customer never learns which admin acted: naming one matches nothing, as an
+        // unknown email does.
+        let withheld = |actor: &user::Model| {
+            customer.is_some_and(|viewer| actor.role == crate::domain::Role::Admin && actor.id != viewer.id)
+        };
         match actor {
-            Some(actor) => query = query.filter(audit_event::Column::ActorId.eq(actor.id)),
+            Some(actor) if !withheld(&actor) => query = query.filter(audit_event::Column::ActorId.eq(actor.id)),
             // A customer learns nothing about who has an account: an unknown email is
             // simply no match, as a known one with no event in their view is.
-            None if customer => query = query.filter(audit_event::Column::Id.lt(0)),
-            None => return Err(AppError::invalid("actor", format!("No one has the email “{email}”."))),
+            _ if customer.is_some() => query = query.filter(audit_event::Column::Id.lt(0)),
+            _ => return Err(AppError::invalid("actor", format!("No one has the email “{email}”."))),
         }
     }
     if let Some(id) = filter.credential.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
@@ -200,32 +193,127 @@ pub async fn visible(
     if let Some(until) = filter.until {
         query = query.filter(audit_event::Column::CreatedAt.lt(until));
     }
-    Ok(query)
+    Ok(VisibleEvents {
+        query,
+        customer: customer.map(|user| user.id),
+    })
 }
 
-async fn views(db: &DatabaseConnection, rows: Vec<audit_event::Model>) -> Result<Vec<AuditEventView>, AppError> {
-    let mut ids: Vec<i32> = rows.iter().filter_map(|r| r.actor_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let emails: HashMap<i32, String> = user::Entity::find()
-        .filter(user::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEventView {
-            id: r.id,
-            at: r.created_at,
-            actor: r.actor_id.and_then(|id| emails.get(&id).cloned()),
-            action: r.action,
-            target: r.target,
-            client_addr: r.client_addr,
-            details: r.details,
-        })
-        .collect())
+/// The ids of the events a customer may see: those they made, and those on their account,
+/// their buckets and their keys, each found through an index and joined on ownership. The
+/// statement is the same whatever the customer owns: a list of their keys' ids would bind
+/// one value per key (SQLite refuses more than 32,766, and each new length is one more
+/// multi-megabyte statement in every pooled connection's cache).
+fn customer_event_ids(user_id: i32, email: &str) -> SelectStatement {
+    let events = || {
+        Query::select()
+            .column((Alias::new("e"), audit_event::Column::Id))
+            .from_as(audit_event::Entity, Alias::new("e"))
+            .to_owned()
+    };
+    let target = || Expr::col((Alias::new("e"), audit_event::Column::Target));
+    // Targets are stored as `kind:identifier` text (see `AuditTarget`); the ON clause
+    // builds the same text from the owned row, which both databases concatenate with `||`.
+    let owned = |table: &str, column: &str, kind: &str| {
+        let mut select = events();
+        select
+            .join_as(
+                JoinType::InnerJoin,
+                Alias::new(table),
+                Alias::new("o"),
+                target().eq(Expr::cust(format!(r#"'{kind}:' || "o"."{column}""#))),
+            )
+            .and_where(Expr::col((Alias::new("o"), Alias::new("owner_id"))).eq(user_id));
+        select
+    };
+    let mut by_them = events();
+    by_them.and_where(Expr::col((Alias::new("e"), audit_event::Column::ActorId)).eq(user_id));
+    let mut on_account = events();
+    on_account.and_where(target().is_in([
+        AuditTarget::User(user_id).to_string(),
+        AuditTarget::Email(email).to_string(),
+    ]));
+    by_them
+        .union(UnionType::All, on_account)
+        .union(UnionType::All, owned("buckets", "id", "bucket"))
+        .union(UnionType::All, owned("credentials", "access_key_id", "credential"))
+        .to_owned()
+}
+
+/// One event with its actor's email and role (from a join, so one statement).
+#[derive(Debug, FromQueryResult)]
+struct EventRow {
+    id: i64,
+    actor_id: Option<i32>,
+    action: String,
+    target: String,
+    client_addr: Option<String>,
+    created_at: i64,
+    details: String,
+    actor_email: Option<String>,
+    actor_role: Option<String>,
+}
+
+impl VisibleEvents {
+    /// The number of events and the page's rows, newest first: what [`page`] runs.
+    fn page_queries(&self, page: u64) -> (Select<audit_event::Entity>, Select<audit_event::Entity>) {
+        let count = self
+            .query
+            .clone()
+            .select_only()
+            .column_as(audit_event::Column::Id.count(), "n");
+        let rows = self
+            .newest_first()
+            .offset(page.saturating_mul(AUDIT_PAGE_SIZE))
+            .limit(AUDIT_PAGE_SIZE);
+        (count, rows)
+    }
+
+    /// The statements [`page`] runs, for a look at their query plans.
+    pub fn page_statements(&self, backend: DbBackend, page: u64) -> [Statement; 2] {
+        let (count, rows) = self.page_queries(page);
+        [count.build(backend), rows.build(backend)]
+    }
+
+    fn newest_first(&self) -> Select<audit_event::Entity> {
+        let actor = audit_event::Entity::belongs_to(user::Entity)
+            .from(audit_event::Column::ActorId)
+            .to(user::Column::Id)
+            .into();
+        self.query
+            .clone()
+            .join(JoinType::LeftJoin, actor)
+            .column_as(user::Column::Email, "actor_email")
+            .column_as(user::Column::Role, "actor_role")
+            .order_by_desc(audit_event::Column::Id)
+    }
+
+    async fn views(
+        &self,
+        db: &DatabaseConnection,
+        rows: Select<audit_event::Entity>,
+    ) -> Result<Vec<AuditEventView>, AppError> {
+        let rows = rows.into_model::<EventRow>().all(db).await?;
+        Ok(rows.into_iter().map(|row| self.view(row)).collect())
+    }
+
+    /// An event as this viewer sees it: for a customer, an admin other than themselves is
+    /// "an administrator", without email or client address.
+    fn view(&self, row: EventRow) -> AuditEventView {
+        let withheld = self.customer.is_some_and(|viewer| {
+            row.actor_role.as_deref() == Some(crate::domain::Role::Admin.as_str()) && row.actor_id != Some(viewer)
+        });
+        AuditEventView {
+            id: row.id,
+            at: row.created_at,
+            actor: if withheld { None } else { row.actor_email },
+            actor_withheld: withheld,
+            action: row.action,
+            target: row.target,
+            client_addr: if withheld { None } else { row.client_addr },
+            details: row.details,
+        }
+    }
 }
 
 /// A page of the events the caller may see, newest first.
@@ -235,40 +323,30 @@ pub async fn page(
     filter: &AuditFilter,
     page: u64,
 ) -> Result<AuditPage, AppError> {
-    let query = visible(db, caller, filter).await?;
-    let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(audit_event::Column::Id)
-        .offset(page.saturating_mul(AUDIT_PAGE_SIZE))
-        .limit(AUDIT_PAGE_SIZE)
-        .all(db)
-        .await?;
+    let visible = visible(db, caller, filter).await?;
+    let (count, rows) = visible.page_queries(page);
+    let total: i64 = count.into_tuple().one(db).await?.unwrap_or(0);
     Ok(AuditPage {
-        events: views(db, rows).await?,
-        total,
+        events: visible.views(db, rows).await?,
+        total: u64::try_from(total).unwrap_or(0),
         page,
         page_size: AUDIT_PAGE_SIZE,
     })
 }
 
-/// Up to `limit` events of `query` (from [`visible`]) older than `before_id`, newest
-/// first: the CSV export reads the log in such chunks, so it streams without holding the
-/// whole log in memory.
+/// Up to `limit` events of `visible` older than `before_id`, newest first: the CSV export
+/// reads the log in such chunks, so it streams without holding the whole log in memory.
 pub async fn chunk(
     db: &DatabaseConnection,
-    mut query: Select<audit_event::Entity>,
+    visible: VisibleEvents,
     before_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<AuditEventView>, AppError> {
+    let mut rows = visible.newest_first();
     if let Some(before) = before_id {
-        query = query.filter(audit_event::Column::Id.lt(before));
+        rows = rows.filter(audit_event::Column::Id.lt(before));
     }
-    let rows = query
-        .order_by_desc(audit_event::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?;
-    views(db, rows).await
+    visible.views(db, rows.limit(limit)).await
 }
 
 /// The CSV header of the export.
@@ -314,6 +392,7 @@ mod tests {
             id: 1,
             at: 0,
             actor: Some("ann@example.com".into()),
+            actor_withheld: false,
             action: "credential.create".into(),
             target: "credential:AK1".into(),
             client_addr: Some("203.0.113.7".into()),
