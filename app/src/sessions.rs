@@ -54,14 +54,21 @@ pub fn sweep_expired(db: DatabaseConnection) {
 /// Signs `user` in on this session under a fresh id (which defeats session fixation).
 pub async fn begin(session: &Session, user: &SignedInUser) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
-    session.insert(USER_ID_KEY, user.id).await.map_err(internal)
+    session.insert(USER_ID_KEY, user.id).await.map_err(internal)?;
+    // Made now, not on first use: a page shows several forms at once, and tokens made
+    // by each at the same moment would disagree.
+    session
+        .insert(FORM_TOKEN_KEY, crate::services::key_pairs::new_secret_key())
+        .await
+        .map_err(internal)
 }
 
 /// The session key holding the token of the panel's own forms.
 const FORM_TOKEN_KEY: &str = "form_token";
 
-/// A random token of this session that the panel's own edit and bulk forms carry into the
-/// preview or confirmation they open. A crafted link cannot know it, so a step reached
+/// A random token of this session (made at sign-in; for older sessions, on first use)
+/// that the panel's own edit and bulk forms carry into the preview or confirmation they
+/// open. A crafted link cannot know it, so a step reached
 /// from a link says so instead of offering to save (the link's author chose the values).
 pub async fn form_token(session: &Session) -> Result<String, AppError> {
     if let Some(token) = session.get::<String>(FORM_TOKEN_KEY).await.map_err(internal)? {
