@@ -151,6 +151,10 @@ test('an edit or bulk change opened from a link says so and offers no save', asy
   );
   await expect(page.getByTestId('from-a-link')).toContainText('came from a link');
   await expect(page.getByRole('button', { name: 'Save changes' })).toHaveCount(0);
+  // The form pre-filled by a link says so too.
+  await page.goto(`/?key=${keyId}&edit=1&path=&networks=0.0.0.0/0`);
+  await expect(page.getByTestId('from-a-link')).toContainText('came from a link');
+  await page.goBack();
   // Opened in the form, the same values can be previewed and saved as one's own.
   await page.getByRole('link', { name: 'Open in the form' }).click();
   await page.getByRole('dialog', { name }).getByRole('button', { name: 'Preview changes' }).click();

@@ -23,7 +23,7 @@ test('pausing a key stops it at the S3 endpoint until it is resumed', async ({ p
   await drawer.getByRole('button', { name: 'Pause' }).click();
   drawer = page.getByRole('dialog', { name });
   await expect(drawer.locator('.props .status')).toHaveText('Paused');
-  await expect(drawer.getByTestId('scope-summary')).toContainText('this key is paused');
+  await expect(drawer.getByTestId('scope-summary')).toContainText('it is paused');
   await expect(page.getByRole('row').filter({ hasText: name })).toContainText('Paused');
   // Refused within the key cache's half second.
   await expect.poll(() => signedGet('/demo-photos/pause/missing.jpg', keyId, secret), { timeout: 5_000 }).toBe(403);

@@ -321,6 +321,9 @@ async fn api_body_as_form(request: Request, next: Next) -> Response {
         }
         Some("application/json") if empty => String::new(),
         Some("application/json") => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(_)) if let Err(e) = serde_json::from_slice::<DistinctFields>(&bytes) => {
+                return error_response(&AppError::invalid("body", e.to_string()));
+            }
             Ok(serde_json::Value::Object(object)) => match json_fields(object) {
                 Ok(fields) => fields,
                 Err(err) => return error_response(&err),
@@ -360,6 +363,36 @@ async fn api_body_as_form(request: Request, next: Next) -> Response {
 /// ([`app::functions::LIST_FIELDS`], strings inside), `true` / `false` only for the yes/no
 /// fields, else one string or number. `null` is refused too: leaving a field out is how
 /// to say "none" (no path, anywhere), and a value of the wrong type must never mean that.
+/// A JSON object whose fields each appear once. JSON readers disagree on a repeated field
+/// (serde keeps the last; a proxy or validator in front may read the first), so one
+/// would let `"path": "photos/", "path": ""` pass a check that read the first.
+struct DistinctFields;
+
+impl<'de> serde::Deserialize<'de> for DistinctFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = DistinctFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DistinctFields, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    if !seen.insert(name.clone()) {
+                        return Err(serde::de::Error::custom(format!(
+                            "the field “{name}” is given twice: give each field once"
+                        )));
+                    }
+                }
+                Ok(DistinctFields)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 fn json_fields(object: serde_json::Map<String, serde_json::Value>) -> Result<String, AppError> {
     use app::functions::{FLAG_FIELDS, LIST_FIELDS};
     use serde_json::Value;

@@ -194,6 +194,17 @@ async fn wrong_json_types_are_refused_by_field(db: DatabaseConnection) {
         let reply = ann.call_json("credentials/create", &with(field, value.clone())).await;
         assert_refused(&reply, field, &format!("create {field}: {value}"));
     }
+    // A field given twice: readers disagree on which one counts, so neither does.
+    for body in [
+        r#"{"name": "twice", "bucket_id": BUCKET, "actions": ["s3:GetObject"], "path": "photos/", "path": ""}"#,
+        r#"{"name": "twice", "bucket_id": BUCKET, "actions": ["s3:GetObject"], "all_actions": false, "all_actions": true}"#,
+    ] {
+        let reply = ann
+            .call_json("credentials/create", &body.replace("BUCKET", &ann_bucket.to_string()))
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert!(reply.body.contains("given twice"), "{}", reply.body);
+    }
     assert_eq!(all_keys(&state).await, before, "a refused create made a key");
 
     // Leaving a field out, or the empty string, says "none" on purpose.

@@ -126,6 +126,7 @@ async fn every_place_agrees_on_a_keys_state(db: DatabaseConnection) {
     for (id, expected) in &cases {
         let view = listed.iter().find(|c| &c.access_key_id == id).unwrap();
         assert_eq!(view.state(now), *expected, "{id}: the badge");
+        assert_eq!(view.state, *expected, "{id}: the API's state");
         match keys.authenticated(id).await {
             Ok(_) => assert!(expected.is_usable(), "{id} is {expected:?} but the S3 endpoint took it"),
             Err(refused) => {
@@ -408,6 +409,12 @@ async fn an_admins_pause_holds(db: DatabaseConnection) {
     let refused = credentials::set_paused(&state.db, &ann, id, false).await.unwrap_err();
     assert!(refused.to_string().contains("only an administrator"), "{refused}");
     assert_eq!(row(&state.db, id).await.status, KeyStatus::Paused);
+    credentials::set_paused(&state.db, &root, id, false).await.unwrap();
+    // An admin's pause takes over one the owner made, so the owner cannot lift it.
+    credentials::set_paused(&state.db, &ann, id, true).await.unwrap();
+    credentials::set_paused(&state.db, &root, id, true).await.unwrap();
+    assert!(row(&state.db, id).await.paused_by_admin);
+    assert!(credentials::set_paused(&state.db, &ann, id, false).await.is_err());
     credentials::set_paused(&state.db, &root, id, false).await.unwrap();
     // The owner's own pause is theirs to lift.
     credentials::set_paused(&state.db, &ann, id, true).await.unwrap();

@@ -235,6 +235,9 @@ pub struct CredentialView {
     pub replaces: Option<String>,
     /// Paused by an admin, whom alone it waits for to be resumed.
     pub paused_by_admin: bool,
+    /// Its state when it was read (see [`KeyState`]): what scripts should look at, where
+    /// `status` is only the stored word (an expired key's stays `active`).
+    pub state: KeyState,
 }
 
 impl CredentialView {

@@ -447,7 +447,7 @@ fn BulkConfirm(change: String, keys: Vec<String>, close_href: String) -> impl In
                             let own = own_form.await;
                             view! {
                                 {(count > 0 && !own).then(|| view! {
-                                    <div class="dialog-body"><super::FromALinkNote what="keys" /></div>
+                                    <div class="dialog-body"><super::FromALinkNote what="keys" advice="To change them, tick them in the list yourself and choose again." /></div>
                                 })}
                                 <div class="dialog-footer">
                                     {(count > 0 && own).then(|| view! {

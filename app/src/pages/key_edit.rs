@@ -13,6 +13,17 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn as _;
 use leptos_router::params::ParamsMap;
 
+/// The address parameters that carry an edit's values.
+const EDIT_PARAMS: [&str; 7] = [
+    "name",
+    "path",
+    "actions[]",
+    "edit_actions",
+    "expires",
+    "expires_on",
+    "networks",
+];
+
 /// The values of an edit: from the address when the person comes back from the preview,
 /// else the credential's own.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,9 +98,24 @@ fn EditForm(
         .map(|t| format!("Keep ({})", format_utc(t)))
         .unwrap_or_else(|| "Keep (never)".into());
     let chosen = values.actions.clone();
+    // Values in the address came from the preview's "Back to edit" (which carries the
+    // form token) or from a link someone else wrote (which cannot).
+    let prefilled = {
+        let query = leptos_router::hooks::use_query_map();
+        let query = query.read_untracked();
+        EDIT_PARAMS.iter().any(|name| query.get(name).is_some())
+    };
+    let own_form = super::opened_from_own_form();
     view! {
         <section class="drawer-section editor" aria-labelledby="edit-title">
             <h3 id="edit-title">"Edit credential"</h3>
+            {prefilled.then(|| view! {
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        (!own_form.await).then(|| view! { <super::FromALinkNote what="values" advice="Check each one before you preview and save them." /> })
+                    })}
+                </Suspense>
+            })}
             <p class="muted">"Nothing changes until you save: the next step shows what this edit would change and which recent requests it would break."</p>
             <form method="get" action="/" class="form-grid" tabindex="-1" autofocus>
                 {list_state.params().into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value /> }).collect_view()}
@@ -188,8 +214,17 @@ fn EditPreviewStep(
     );
     let back_href = {
         let fields = values.fields();
+        // The token goes back with the values: they are the person's own again (or still
+        // a link's, which the form then says).
+        let token = leptos_router::hooks::use_query_map()
+            .read_untracked()
+            .get(super::FORM_TOKEN_PARAM)
+            .unwrap_or_default();
         let mut params: Vec<(&str, &str)> = vec![("key", &access_key_id), ("edit", "1")];
         params.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+        if !token.is_empty() {
+            params.push((super::FORM_TOKEN_PARAM, &token));
+        }
         list_state.href(&params)
     };
     view! {
@@ -218,7 +253,7 @@ fn EditPreviewStep(
                                     </div>
                                 }.into_any(),
                                 Ok(preview) if !own_form.await => view! {
-                                    <super::FromALinkNote what="changes" />
+                                    <super::FromALinkNote what="changes" advice="Check each one; to go ahead, open them in the form and continue from there." />
                                     <PreviewBody preview=preview.clone() />
                                     <div class="row">
                                         <a href=back_href class="btn btn-primary">"Open in the form"</a>

@@ -106,10 +106,10 @@ pub fn opened_from_own_form() -> Resource<bool> {
 
 /// Said where a step came from a link: the values are someone else's choice.
 #[component]
-pub fn FromALinkNote(what: &'static str) -> impl IntoView {
+pub fn FromALinkNote(what: &'static str, advice: &'static str) -> impl IntoView {
     view! {
         <p class="alert alert-error" role="alert" data-testid="from-a-link">
-            {format!("These {what} came from a link, not from your own form: someone else chose them. Check each one; to go ahead, open them in the form and continue from there.")}
+            {format!("These {what} came from a link, not from your own form: someone else chose them. {advice}")}
         </p>
     }
 }

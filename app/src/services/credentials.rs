@@ -534,6 +534,8 @@ pub async fn set_paused(
         ));
     }
     let refuse = |message: &str| Err(AppError::conflict("access_key_id", message));
+    // An admin's pause of a customer's key is theirs to lift.
+    let by_admin = paused && caller.is_admin() && caller.signed_in().is_none_or(|u| u.id != found.owner_id);
     match (state_of(&found, now()), paused) {
         (KeyState::Revoked, _) => {
             return Err(AppError::invalid(
@@ -544,6 +546,8 @@ pub async fn set_paused(
         (KeyState::Expired | KeyState::Retired, _) => {
             return refuse("This key has ended (its expiry passed), so pausing or resuming it changes nothing.");
         }
+        // An admin's pause takes over the owner's, so the owner cannot lift it.
+        (KeyState::Paused, true) if by_admin && !found.paused_by_admin => {}
         (KeyState::Paused, true) => return refuse("This key is already paused: nothing was changed."),
         (KeyState::Active | KeyState::Retiring, false) => {
             return refuse("This key is already active: nothing was changed.");
@@ -556,18 +560,12 @@ pub async fn set_paused(
         }
         _ => {}
     }
-    let (wanted, from) = if paused {
-        (KeyStatus::Paused, KeyStatus::Active)
-    } else {
-        (KeyStatus::Active, KeyStatus::Paused)
-    };
-    // An admin's pause of a customer's key is theirs to lift.
-    let by_admin = paused && caller.is_admin() && caller.signed_in().is_none_or(|u| u.id != found.owner_id);
+    let wanted = if paused { KeyStatus::Paused } else { KeyStatus::Active };
     let txn = db.begin().await?;
     let change = credential::Entity::update_many()
         .col_expr(credential::Column::Status, Expr::value(wanted))
         .col_expr(credential::Column::PausedByAdmin, Expr::value(by_admin))
-        .filter(credential::Column::Status.eq(from));
+        .filter(credential::Column::Status.eq(found.status));
     if !write_if_unchanged(&txn, &found, change).await? {
         txn.rollback().await?;
         return Err(changed_meanwhile());
@@ -838,11 +836,13 @@ pub(super) async fn views(
         .collect();
     let owners = users::emails_by_id(db, rows.iter().map(|c| c.owner_id)).await?;
     let (replaced_by, replaces) = rotation_links(db, &rows).await?;
+    let now = now();
     Ok(rows
         .into_iter()
         .map(|c| {
             let bucket = buckets.get(&c.bucket_id);
             let actions = ActionSet::parse(&c.actions).unwrap_or_default();
+            let state = state_of(&c, now);
             CredentialView {
                 id: c.id,
                 name: c.name,
@@ -868,6 +868,7 @@ pub(super) async fn views(
                 replaced_by: c.replaced_by.and_then(|id| replaced_by.get(&id).cloned()),
                 replaces: replaces.get(&c.id).cloned(),
                 paused_by_admin: c.paused_by_admin,
+                state,
             }
         })
         .collect())

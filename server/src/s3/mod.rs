@@ -124,10 +124,12 @@ fn uses_signature_v2(headers: &HeaderMap, query: Option<&str>) -> bool {
     header_v2 || query_v2
 }
 
-/// An S3 error document, for the refusals made before s3s sees the request.
+/// An S3 error document, for the refusals made before s3s sees the request: byte for
+/// byte as s3s writes its own (a refused key's answer must not differ from an unknown
+/// key's by so much as a line break).
 fn s3_error_response(status: StatusCode, code: &str, message: &str) -> Response {
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
     );
     (status, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
 }
