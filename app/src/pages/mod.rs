@@ -67,7 +67,6 @@ pub fn ErrorNote(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView
     }
 }
 
-/// The dimmed layer under a dialog or drawer, with its keyboard (see [`modal_keys`]).
 /// The field carrying this session's form token (see `sessions::form_token`), for the
 /// panel's own forms that open a step whose address could also come from a link.
 pub const FORM_TOKEN_PARAM: &str = "form_token";
@@ -114,6 +113,7 @@ pub fn FromALinkNote(what: &'static str, advice: &'static str) -> impl IntoView 
     }
 }
 
+/// The dimmed layer under a dialog or drawer, with its keyboard (see [`modal_keys`]).
 #[component]
 pub fn Overlay(close_href: String, children: Children) -> impl IntoView {
     view! {
