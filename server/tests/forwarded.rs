@@ -128,25 +128,9 @@ const BUCKET: &str = "forwarded-tests";
 
 /// The S3 endpoint behind a proxy on 127.0.0.1 that names the client in `header`.
 async fn s3_behind(state: &AppState, header: &str) -> (std::net::SocketAddr, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "stook-forwarded-{}",
-        app::services::key_pairs::new_access_key_id().to_lowercase()
-    ));
-    let local = server::s3::local::Local::new(dir.join("objects")).unwrap();
-    let endpoint = server::s3::endpoint(state.db.clone(), state.secrets.clone(), local, None).unwrap();
     let trusted: TrustedProxies = "127.0.0.1/32".parse().unwrap();
     let trusted = trusted.with_header(header.parse().unwrap()).for_s3_endpoint();
-    let router = server::s3::router_with(endpoint.service, server::s3::Limits::default(), trusted);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
-    (addr, dir)
+    common::serve_s3(state, "forwarded", server::s3::Limits::default(), trusted).await
 }
 
 /// Lists the bucket with `key`, the proxy having written `forwarding`: the HTTP status.

@@ -37,23 +37,8 @@ async fn start() -> Server {
 async fn start_with(limits: s3::Limits) -> Server {
     let state = common::state(common::sqlite().await);
     let (bucket, master) = customer_with_bucket(&state, "eve@example.com", BUCKET).await;
-    let dir = std::env::temp_dir().join(format!(
-        "stook-s3-endpoint-{}",
-        app::services::key_pairs::new_access_key_id().to_lowercase()
-    ));
+    let (addr, dir) = common::serve_s3(&state, "s3-endpoint", limits, Default::default()).await;
     let objects = dir.join("objects");
-    let local = s3::local::Local::new(objects.clone()).unwrap();
-    let endpoint = s3::endpoint(state.db.clone(), state.secrets.clone(), local, None).unwrap();
-    let router = s3::router_with(endpoint.service, limits, Default::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
     Server {
         addr,
         objects,

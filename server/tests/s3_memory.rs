@@ -27,22 +27,7 @@ impl Drop for Server {
 async fn start() -> Server {
     let state = common::state(common::sqlite().await);
     customer_with_bucket(&state, "eve@example.com", BUCKET).await;
-    let dir = std::env::temp_dir().join(format!(
-        "stook-s3-flood-{}",
-        app::services::key_pairs::new_access_key_id().to_lowercase()
-    ));
-    let local = s3::local::Local::new(dir.join("objects")).unwrap();
-    let endpoint = s3::endpoint(state.db.clone(), state.secrets.clone(), local, None).unwrap();
-    let router = s3::router_with(endpoint.service, s3::Limits::default(), Default::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let (addr, dir) = common::serve_s3(&state, "s3-flood", s3::Limits::default(), Default::default()).await;
     Server { addr, dir }
 }
 

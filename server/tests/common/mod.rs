@@ -86,6 +86,34 @@ macro_rules! on_both_databases {
     )*};
 }
 
+/// The S3 endpoint over the local backend in a throwaway directory (named after `name`),
+/// listening on a free loopback port: its address and the directory, which the caller
+/// removes.
+pub async fn serve_s3(
+    state: &AppState,
+    name: &str,
+    limits: server::s3::Limits,
+    trusted_proxies: server::client_ip::TrustedProxies,
+) -> (std::net::SocketAddr, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "stook-{name}-{}",
+        app::services::key_pairs::new_access_key_id().to_lowercase()
+    ));
+    let local = server::s3::local::Local::new(dir.join("objects")).unwrap();
+    let endpoint = server::s3::endpoint(state.db.clone(), state.secrets.clone(), local, None).unwrap();
+    let router = server::s3::router_with(endpoint.service, limits, trusted_proxies);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    (addr, dir)
+}
+
 pub fn state(db: DatabaseConnection) -> AppState {
     AppState::new(db, SecretBox::new(&[42; 32]))
 }
