@@ -8,7 +8,7 @@ mod forward;
 pub mod gateway;
 pub mod keys;
 pub mod local;
-mod multipart;
+pub mod store;
 mod post_form;
 pub mod proxy;
 mod tags;
