@@ -31,13 +31,6 @@ HOSTILE = {
     "unicode": "ünï 写真 😀 <string>&amp;</string> 50%",
 }
 
-# The local backend answers a listing with EncodingType url but leaves the keys as they
-# are (server/src/s3/local.rs), so clients that decode keys stumble on a `%` that starts
-# no escape: restic stops ("invalid URL escape"). Not the set-up's doing; strict, so
-# that the fix shows.
-LISTING_NOT_ENCODED = pytest.mark.xfail(
-    strict=True, reason="ListObjects with EncodingType url returns the keys unencoded")
-
 
 @pytest.fixture(scope="module")
 def hostile_keys(stook):
@@ -181,10 +174,7 @@ def test_s3cmd_setup_works_in_the_folder(stook, hostile_keys, which, tmp_path):
     assert stored(stook, f"{key['path']}s3cmd.txt")
 
 
-@pytest.mark.parametrize("which", [
-    pytest.param(which, marks=LISTING_NOT_ENCODED) if which in ("variables", "unicode") else which
-    for which in HOSTILE
-])
+@pytest.mark.parametrize("which", HOSTILE)
 def test_restic_setup_keeps_its_repository_in_the_folder(stook, hostile_keys, which, tmp_path):
     if not shutil.which("restic"):
         pytest.fail("restic is not installed: scripts/tools.sh installs it (Debian's restic)")
@@ -210,7 +200,6 @@ def test_cyberduck_bookmark_names_the_folder_and_key(stook, hostile_keys):
         assert bookmark["Username"] == key["id"]
 
 
-@LISTING_NOT_ENCODED
 def test_listed_keys_come_back_as_stored(stook, hostile_keys):
     """boto3 and the AWS CLI decode listed keys (`+` as a space): a folder with a `+`
     comes back as another."""
