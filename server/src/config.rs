@@ -162,7 +162,7 @@ pub struct ServeOptions {
     #[arg(long, env = "STOOK_S3_DOMAIN")]
     pub s3_domain: Option<String>,
 
-    /// Where objects live: `local` (files under <data-dir>/objects) or `proxy` (an upstream
+    /// Where objects live: `local` (the embedded store in <data-dir>/objects) or `proxy` (an upstream
     /// S3-compatible store; set the STOOK_S3_UPSTREAM_* options)
     #[arg(long, env = "STOOK_S3_BACKEND", value_enum, default_value = "local")]
     pub s3_backend: S3Backend,
