@@ -87,10 +87,12 @@ fn model_page(
     let mut names: Vec<Vec<u8>> = model
         .keys()
         .filter(|k| k.starts_with(prefix))
-        .map(|k| match delimiter.and_then(|d| k[prefix.len()..].find(d).map(|at| (at, d))) {
-            Some((at, d)) => k.as_bytes()[..prefix.len() + at + d.len()].to_vec(),
-            None => k.as_bytes().to_vec(),
-        })
+        .map(
+            |k| match delimiter.and_then(|d| k[prefix.len()..].find(d).map(|at| (at, d))) {
+                Some((at, d)) => k.as_bytes()[..prefix.len() + at + d.len()].to_vec(),
+                None => k.as_bytes().to_vec(),
+            },
+        )
         .filter(|n| after.is_none_or(|a| n.as_slice() > a))
         .collect();
     names.sort();
@@ -174,12 +176,20 @@ async fn a_data_directory_of_the_former_layout_moves_in() {
     std::fs::write(bucket.join("empty"), b"").unwrap();
     std::fs::create_dir_all(bucket.join("folder")).unwrap();
     std::fs::write(
-        objects.join(format!(".bucket-{}.object-{}.metadata.json", b64("photos"), b64("2025/a.jpg"))),
+        objects.join(format!(
+            ".bucket-{}.object-{}.metadata.json",
+            b64("photos"),
+            b64("2025/a.jpg")
+        )),
         r#"{"user_metadata":{"camera":"x100"},"content_type":"image/jpeg"}"#,
     )
     .unwrap();
     std::fs::write(
-        objects.join(format!(".bucket-{}.object-{}.internal.json", b64("photos"), b64("2025/a.jpg"))),
+        objects.join(format!(
+            ".bucket-{}.object-{}.internal.json",
+            b64("photos"),
+            b64("2025/a.jpg")
+        )),
         r#"{"e_tag":"0123456789abcdef0123456789abcdef"}"#,
     )
     .unwrap();
@@ -204,9 +214,15 @@ async fn a_data_directory_of_the_former_layout_moves_in() {
         Some("x100")
     );
     let b = store.get("photos", "2025/deep/b.txt").await.unwrap().unwrap();
-    assert_eq!(b.etag, "1cb251ec0d568de6a929b520c4aed8d1", "the MD5 of the bytes when none was kept");
+    assert_eq!(
+        b.etag, "1cb251ec0d568de6a929b520c4aed8d1",
+        "the MD5 of the bytes when none was kept"
+    );
     assert_eq!(b.tags, vec![("colour".to_string(), "blue".to_string())]);
-    assert!(store.get("photos", "folder/").await.unwrap().is_some(), "an empty directory was a folder object");
+    assert!(
+        store.get("photos", "folder/").await.unwrap().is_some(),
+        "an empty directory was a folder object"
+    );
     // Nothing of the former layout is left, and opening again changes nothing.
     let left: Vec<String> = std::fs::read_dir(&objects)
         .unwrap()
@@ -230,7 +246,11 @@ async fn an_interrupted_migration_resumes_without_losing_an_object() {
     std::fs::create_dir_all(objects.join("photos/a")).unwrap();
     std::fs::write(objects.join("photos/a/1"), b"stale").unwrap();
     let store = Store::open(&objects).unwrap();
-    assert_eq!(read(&store, "photos", "a/1").await.unwrap(), b"one", "the committed record wins");
+    assert_eq!(
+        read(&store, "photos", "a/1").await.unwrap(),
+        b"one",
+        "the committed record wins"
+    );
     assert!(!objects.join("photos").exists(), "the old file is removed");
     assert_eq!(read(&store, "photos", "a/2").await.unwrap(), b"two");
     assert_eq!(store.blobs.all_ids().unwrap().len(), 2, "no blob is left unnamed");
@@ -253,6 +273,10 @@ async fn a_reader_keeps_its_bytes_while_the_object_is_replaced() {
     }
     drop(stream);
     assert_eq!(out, old);
-    assert_eq!(store.blobs.all_ids().unwrap().len(), 0, "the last reader removed the replaced blob");
+    assert_eq!(
+        store.blobs.all_ids().unwrap().len(),
+        0,
+        "the last reader removed the replaced blob"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -305,6 +305,7 @@ impl Local {
     /// Removes multipart uploads left unfinished for longer than `max_age`, now and every
     /// hour: their parts would otherwise stay on disk for good.
     pub fn sweep_abandoned_uploads(&self, max_age: Duration) {
+        self.store.sweep_unnamed_blobs();
         let store = self.store.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));

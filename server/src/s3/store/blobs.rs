@@ -330,8 +330,12 @@ impl BlobWriter {
         self.wait().await?;
         let file = self.file.take().expect("the file is back after each write");
         let dir = self.path.parent().map(Path::to_path_buf);
+        let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
             file.sync_data()?;
+            // A sweep took a blob untouched for a day (a write that stalled that long):
+            // better refused than named while gone.
+            std::fs::metadata(&path)?;
             if let Some(dir) = dir {
                 std::fs::File::open(dir)?.sync_all()?;
             }

@@ -201,6 +201,18 @@ fn holds(expect: &Expect, current: Option<&Object>) -> bool {
 pub struct Store {
     db: Arc<Database>,
     pub blobs: Blobs,
+    /// The lock file, held shared while the store is open.
+    _in_use: Arc<std::fs::File>,
+}
+
+fn flock(file: &std::fs::File, operation: libc::c_int) -> io::Result<()> {
+    use std::os::fd::AsRawFd as _;
+    // SAFETY: flock on a descriptor this process owns, for as long as the file is open.
+    if unsafe { libc::flock(file.as_raw_fd(), operation) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Runs blocking index work off the async threads.
@@ -214,7 +226,18 @@ impl Store {
     pub fn open(objects: &Path) -> io::Result<Store> {
         let dir = objects.join(STORE_DIR);
         std::fs::create_dir_all(dir.join("blobs"))?;
-        let db = Database::create(dir.join("index.redb")).map_err(db_error)?;
+        // Several `stook serve` on one data directory share the store: the index takes
+        // writers from any process, and a lock file tells the first process it is alone.
+        let lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("in-use.lock"))?;
+        let alone = flock(&lock, libc::LOCK_EX | libc::LOCK_NB).is_ok();
+        let db = Database::builder()
+            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+            .create(dir.join("index.redb"))
+            .map_err(db_error)?;
         {
             let txn = db.begin_write().map_err(db_error)?;
             txn.open_table(OBJECTS).map_err(db_error)?;
@@ -225,18 +248,47 @@ impl Store {
         let store = Store {
             db: Arc::new(db),
             blobs: Blobs::new(dir.join("blobs")),
+            _in_use: Arc::new(lock),
         };
-        migrate::former_layout(&store, objects)?;
-        let removed = store.remove_unnamed_blobs()?;
-        if removed > 0 {
-            tracing::info!(removed, "removed blobs of writes cut short");
+        if alone {
+            migrate::former_layout(&store, objects)?;
+            let removed = store.remove_unnamed_blobs(Duration::ZERO)?;
+            if removed > 0 {
+                tracing::info!(removed, "removed blobs of writes cut short");
+            }
         }
+        // Held shared from now on, so a process starting later knows it is not alone.
+        flock(&store._in_use, libc::LOCK_SH)?;
         Ok(store)
     }
 
+    /// Removes, every hour, blobs no record names that have not been written to for a
+    /// day: writes cut short while another process shares the store (a write in flight
+    /// touches its blob at least every few seconds; stalled uploads are cut off long
+    /// before a day).
+    pub fn sweep_unnamed_blobs(&self) {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(3600));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let store = store.clone();
+                match blocking(move || store.remove_unnamed_blobs(Duration::from_secs(24 * 3600))).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(removed)) => tracing::info!(removed, "removed blobs of writes cut short"),
+                    Ok(Err(e)) | Err(e) => tracing::warn!(error = %e, "could not sweep the store's blobs"),
+                }
+            }
+        });
+    }
+
     /// Blobs no object or part names: writes a crash or kill cut short, removals a crash
-    /// interrupted. Only safe while no write is in flight (at start).
-    fn remove_unnamed_blobs(&self) -> io::Result<usize> {
+    /// interrupted. Only those untouched for `untouched_for`: zero only while no write
+    /// can be in flight (at the start of the only process).
+    fn remove_unnamed_blobs(&self, untouched_for: Duration) -> io::Result<usize> {
+        // Listed before the index is read: a blob named after the read was on disk before.
+        let on_disk = self.blobs.all_ids()?;
         let mut named = HashSet::new();
         let txn = self.db.begin_read().map_err(db_error)?;
         for row in txn.open_table(OBJECTS).map_err(db_error)?.iter().map_err(db_error)? {
@@ -247,11 +299,15 @@ impl Store {
             let (_, value) = row.map_err(db_error)?;
             named.insert(decode::<Part>(value.value())?.blob.id);
         }
-        let unnamed: Vec<String> = self
-            .blobs
-            .all_ids()?
+        let unnamed: Vec<String> = on_disk
             .into_iter()
             .filter(|id| !named.contains(id))
+            .filter(|id| {
+                untouched_for.is_zero()
+                    || std::fs::metadata(self.blobs.path(id))
+                        .and_then(|m| m.modified())
+                        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= untouched_for))
+            })
             .collect();
         let count = unnamed.len();
         self.blobs.discard(unnamed);
