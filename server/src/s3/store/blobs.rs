@@ -225,57 +225,66 @@ impl Blobs {
             Some((path, from, len)) => Some((open_at(path, from).await?, len)),
             None => None,
         };
-        let state = (first, pieces, guard);
+        // One block is read ahead: the disk works on the next block while the network
+        // sends this one. Each read is started by the stream, so a client gone stops it.
+        let reading = start_reading(Cursor {
+            file: first,
+            rest: pieces,
+        });
         Ok(futures_util::stream::unfold(
-            state,
-            |(mut current, mut rest, guard)| async move {
-                loop {
-                    let (file, remaining) = match current.take() {
-                        Some(open) => open,
-                        None => {
-                            let (path, from, len) = rest.next()?;
-                            match open_at(path, from).await {
-                                Ok(file) => (file, len),
-                                Err(e) => return Some((Err(e), (None, Vec::new().into_iter(), guard))),
-                            }
-                        }
-                    };
-                    if remaining == 0 {
-                        continue;
-                    }
-                    let want = remaining.min(READ_BLOCK as u64) as usize;
-                    let read = tokio::task::spawn_blocking(move || {
-                        let mut file = file;
-                        let mut buf = vec![0u8; want];
-                        file.read_exact(&mut buf)?;
-                        Ok::<_, io::Error>((file, buf))
-                    })
-                    .await
-                    .map_err(io::Error::other)
-                    .and_then(|r| r);
-                    return match read {
-                        Ok((file, buf)) => {
-                            let left = remaining - buf.len() as u64;
-                            Some((Ok(Bytes::from(buf)), (Some((file, left)), rest, guard)))
-                        }
-                        Err(e) => Some((Err(e), (None, Vec::new().into_iter(), guard))),
-                    };
+            (reading, guard),
+            |(reading, guard)| async move {
+                let read = reading?.await.map_err(io::Error::other).and_then(|r| r);
+                match read {
+                    Ok((block, cursor)) => Some((Ok(Bytes::from(block)), (start_reading(cursor), guard))),
+                    Err(e) => Some((Err(e), (None, guard))),
                 }
             },
         ))
     }
 }
 
-async fn open_at(path: PathBuf, from: u64) -> io::Result<std::fs::File> {
-    tokio::task::spawn_blocking(move || {
-        let mut file = std::fs::File::open(path)?;
-        if from > 0 {
-            file.seek(io::SeekFrom::Start(from))?;
+/// Where a read is: the open file with the bytes left to read in it, and the pieces after.
+struct Cursor {
+    file: Option<(std::fs::File, u64)>,
+    rest: std::vec::IntoIter<(PathBuf, u64, u64)>,
+}
+
+type Reading = tokio::task::JoinHandle<io::Result<(Vec<u8>, Cursor)>>;
+
+/// Starts reading the next block, or `None` at the end.
+fn start_reading(cursor: Cursor) -> Option<Reading> {
+    let more = cursor.file.as_ref().is_some_and(|(_, left)| *left > 0) || cursor.rest.len() > 0;
+    more.then(|| tokio::task::spawn_blocking(move || read_block(cursor)))
+}
+
+fn read_block(mut cursor: Cursor) -> io::Result<(Vec<u8>, Cursor)> {
+    let (mut file, remaining) = match cursor.file.take() {
+        Some((file, left)) if left > 0 => (file, left),
+        _ => {
+            let (path, from, len) = cursor.rest.next().ok_or_else(|| io::Error::other("no bytes left"))?;
+            (open_at_blocking(path, from)?, len)
         }
-        Ok(file)
-    })
-    .await
-    .map_err(io::Error::other)?
+    };
+    let want = remaining.min(READ_BLOCK as u64) as usize;
+    let mut block = vec![0u8; want];
+    file.read_exact(&mut block)?;
+    cursor.file = Some((file, remaining - want as u64));
+    Ok((block, cursor))
+}
+
+fn open_at_blocking(path: PathBuf, from: u64) -> io::Result<std::fs::File> {
+    let mut file = std::fs::File::open(path)?;
+    if from > 0 {
+        file.seek(io::SeekFrom::Start(from))?;
+    }
+    Ok(file)
+}
+
+async fn open_at(path: PathBuf, from: u64) -> io::Result<std::fs::File> {
+    tokio::task::spawn_blocking(move || open_at_blocking(path, from))
+        .await
+        .map_err(io::Error::other)?
 }
 
 /// A blob being written: bytes are gathered into large blocks, each written while the

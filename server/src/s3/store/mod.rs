@@ -592,11 +592,10 @@ impl Store {
                 let mut parts = txn.open_table(PARTS).map_err(|e| UploadError::Io(db_error(e)))?;
                 let old = parts
                     .insert(part_key(&id, part.number).as_slice(), encode(&part).as_slice())
-                    .map_err(|e| UploadError::Io(db_error(e)))?
-                    .map(|v| decode::<Part>(v.value()))
+                    .map_err(|e| UploadError::Io(db_error(e)))?;
+                old.map(|v| decode::<Part>(v.value()))
                     .transpose()
-                    .map_err(UploadError::Io)?;
-                old
+                    .map_err(UploadError::Io)?
             };
             txn.commit().map_err(|e| UploadError::Io(db_error(e)))?;
             Ok(replaced)
