@@ -5,7 +5,7 @@
 
 use crate::catalog::{ACTIONS, Category, Scope, named};
 use crate::domain::CredentialView;
-use crate::policy::{Grant, KeyScope};
+use crate::policy::{Grant, KeyScope, ListingView};
 use serde_json::{Value, json};
 
 impl KeyScope {
@@ -73,12 +73,22 @@ pub fn summary(scope: &KeyScope, region: &str) -> String {
     if !changes_settings {
         cannot.push("change bucket settings");
     }
+    // A folder key may list the folders above its own, where it sees only the way down.
+    let parents = match (&scope.path, set.contains("s3:ListBucket")) {
+        (Some(path), true) => match crate::policy::listing_view(Some(path), "", Some("/")) {
+            ListingView::NextStep(top) => {
+                format!(" Parent folders show as names only: at the bucket's root this key sees just “{top}”.")
+            }
+            _ => String::new(),
+        },
+        _ => String::new(),
+    };
     let mut text = match (can.is_empty(), settings_verb) {
         (false, Some(verb)) => format!(
-            "Can {} {place}, and {verb} the bucket's settings.",
+            "Can {} {place}, and {verb} the bucket's settings.{parents}",
             join_words(&can, "and")
         ),
-        (false, None) => format!("Can {} {place}.", join_words(&can, "and")),
+        (false, None) => format!("Can {} {place}.{parents}", join_words(&can, "and")),
         (true, Some(verb)) => format!("Can {verb} the settings of {bucket}."),
         (true, None) => {
             cannot.clear();
@@ -211,8 +221,14 @@ mod tests {
     fn summaries_say_what_a_key_can_and_cannot_do() {
         assert_eq!(
             summary(&scope(Some("photos/"), "s3:ListBucket s3:GetObject"), "eu-west-1"),
-            "Can list and download everything under “photos/” in bucket media (eu-west-1). Cannot upload, delete or change bucket settings."
+            "Can list and download everything under “photos/” in bucket media (eu-west-1). Parent folders show as names only: at the bucket's root this key sees just “photos/”. Cannot upload, delete or change bucket settings."
         );
+        // Deeper folders name the first step; a key that cannot list says nothing of it.
+        assert!(
+            summary(&scope(Some("photos/2025/"), "read-only"), "eu-west-1")
+                .contains("(eu-west-1). Parent folders show as names only: at the bucket's root this key sees just “photos/”. Cannot")
+        );
+        assert!(!summary(&scope(Some("photos/"), "s3:GetObject"), "eu-west-1").contains("Parent folders"));
         let read_only = summary(&scope(None, "read-only"), "eu-west-1");
         assert!(
             read_only.starts_with(
@@ -221,7 +237,7 @@ mod tests {
             "{read_only}"
         );
         let read_write = summary(&scope(Some("a/"), "read-write"), "tr-ist-1");
-        assert!(read_write.starts_with("Can list, download, upload and delete everything under “a/” in bucket media (tr-ist-1). Cannot change bucket settings."), "{read_write}");
+        assert!(read_write.starts_with("Can list, download, upload and delete everything under “a/” in bucket media (tr-ist-1). Parent folders show as names only: at the bucket's root this key sees just “a/”. Cannot change bucket settings."), "{read_write}");
         let all = summary(&scope(None, "all"), "eu-west-1");
         assert!(
             all.starts_with("Can list, download, upload and delete everything in bucket media (eu-west-1), and change the bucket's settings. Also allowed:"),

@@ -216,7 +216,7 @@ pub enum Target {
     Service,
     /// The bucket itself; the path does not apply.
     Bucket,
-    /// A listing: its `prefix` must lie inside the path.
+    /// A listing: its `prefix` must lie inside the path or above it.
     Listing,
     /// An object: its key must lie inside the path.
     Object,
@@ -504,7 +504,7 @@ impl fmt::Display for Denial {
             Denial::OutsidePath { path, key } => write!(f, "this key is limited to “{path}”; “{key}” is outside it"),
             Denial::ListingOutsidePath { path } => write!(
                 f,
-                "this key may only list inside “{path}”: ask for a prefix that starts with it"
+                "this key may only list inside “{path}” or the folders above it: ask for a prefix that starts with it, or that it starts with"
             ),
             Denial::CopySource(inner) => write!(f, "copy source: {inner}"),
             Denial::OutsideNetworks { client, networks } => write!(
@@ -597,6 +597,15 @@ impl KeyScope {
         self.path.as_deref().is_none_or(|path| name.starts_with(path))
     }
 
+    /// A listing's prefix may lie inside the path or above it (any string the path starts
+    /// with, the empty one too), so that clients opening the bucket at its root work: above
+    /// the path the gateway shows only the names on the way to it ([`listing_view`]).
+    fn lists_towards_path(&self, prefix: &str) -> bool {
+        self.path
+            .as_deref()
+            .is_none_or(|path| prefix.starts_with(path) || path.starts_with(prefix))
+    }
+
     fn path_shown(&self) -> String {
         self.path.clone().unwrap_or_default()
     }
@@ -635,11 +644,16 @@ impl KeyScope {
         Ok(())
     }
 
-    /// The one check of a name against the path: an object key (`Naming::Key`) or a
-    /// listing's prefix (`Naming::Prefix`) must be plain and start with the path.
+    /// The one check of a name against the path: an object key (`Naming::Key`) must be
+    /// plain and start with the path; a listing's prefix (`Naming::Prefix`) must be plain
+    /// and start with the path or be the start of it.
     fn reaches(&self, name: &str, naming: Naming) -> Result<(), Denial> {
         plain_segments(name, naming)?;
-        if self.within_path(name) {
+        let reached = match naming {
+            Naming::Key => self.within_path(name),
+            Naming::Prefix => self.lists_towards_path(name),
+        };
+        if reached {
             return Ok(());
         }
         let path = self.path_shown();
@@ -723,6 +737,59 @@ pub fn evaluate_batch_key(scope: &KeyScope, operation: Operation, key: &str, ver
         },
     )
 }
+/// How a listing by a key limited to a folder is answered, from the prefix and delimiter
+/// it asks for. Above the folder only the names on the way to it show: a listing there
+/// answers with the next name towards the folder, or with the folder's own contents, and
+/// never with anything beside it. The S3 endpoint's gateway answers by it; the simulator
+/// and the scope summary word it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListingView {
+    /// The key has no path, or the prefix lies inside it: the store answers as asked.
+    AsAsked,
+    /// The prefix lies above the folder and the delimiter cuts the folder's path after it:
+    /// the answer is this one common prefix (a start of the path), the next step down.
+    NextStep(String),
+    /// The prefix lies above the folder and no delimiter cuts the path: every key under
+    /// the folder is listed as asked, which a listing of the folder itself (prefix = the
+    /// path) answers exactly.
+    Folder,
+    /// The prefix lies above the folder and the delimiter may begin inside the path and end
+    /// after it (a delimiter like `/a` above `photos/`): how a key groups would depend on
+    /// the characters after the path, which no listing of the folder alone tells. Refused;
+    /// a one-character delimiter (`/`) never does this.
+    Straddling,
+    /// The prefix is neither inside the path nor a start of it (the evaluator denies it).
+    Outside,
+}
+
+/// See [`ListingView`]. An empty delimiter is no delimiter.
+pub fn listing_view(path: Option<&str>, prefix: &str, delimiter: Option<&str>) -> ListingView {
+    let Some(path) = path else {
+        return ListingView::AsAsked;
+    };
+    if prefix.starts_with(path) {
+        return ListingView::AsAsked;
+    }
+    let Some(below) = path.strip_prefix(prefix) else {
+        return ListingView::Outside;
+    };
+    let Some(delimiter) = delimiter.filter(|d| !d.is_empty()) else {
+        return ListingView::Folder;
+    };
+    // The first delimiter after the prefix ends every key under the path's common prefix.
+    if let Some(at) = below.find(delimiter) {
+        return ListingView::NextStep(path[..prefix.len() + at + delimiter.len()].to_string());
+    }
+    let (below, delimiter) = (below.as_bytes(), delimiter.as_bytes());
+    let straddles =
+        (0..below.len()).any(|start| delimiter.len() > below.len() - start && delimiter.starts_with(&below[start..]));
+    if straddles {
+        ListingView::Straddling
+    } else {
+        ListingView::Folder
+    }
+}
+
 /// The answer of "what can this key do?": for one operation (or catalog action) on an
 /// object key or listing prefix in the key's own bucket. The panel computes it in the
 /// browser and `POST /api/credentials/simulate` on the server, both with [`simulate`].
@@ -736,6 +803,10 @@ pub struct Simulation {
     pub allowed: bool,
     /// Why not, in the words the S3 endpoint answers with.
     pub reason: Option<String>,
+    /// What an allowed answer shows when that is less than asked: a listing above the
+    /// key's folder shows the parent folders as names only.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 impl Operation {
@@ -771,6 +842,7 @@ impl Simulation {
             Some(reason) => Simulation {
                 allowed: false,
                 reason: Some(reason.to_string()),
+                note: None,
                 ..self
             },
             None => self,
@@ -802,6 +874,10 @@ pub fn simulate(scope: &KeyScope, what: &str, name: &str) -> Result<Simulation, 
         decision = evaluate_batch_key(scope, single, name, version_id);
     }
     let action = request.action();
+    let note = match (&decision, target) {
+        (Decision::Allow, Target::Listing) => parents_note(scope, name),
+        _ => None,
+    };
     Ok(Simulation {
         operation: operation.name().to_string(),
         action: action.map(|a| a.name.to_string()),
@@ -816,7 +892,20 @@ pub fn simulate(scope: &KeyScope, what: &str, name: &str) -> Result<Simulation, 
             Decision::Allow => None,
             Decision::Deny(denial) => Some(denial.to_string()),
         },
+        note,
     })
+}
+
+/// For a listing above the key's folder: that its parent folders show as names only, and
+/// which name this prefix shows (with the delimiter `/` every client browses by).
+fn parents_note(scope: &KeyScope, prefix: &str) -> Option<String> {
+    let path = scope.path.as_deref()?;
+    let ListingView::NextStep(next) = listing_view(Some(path), prefix, Some("/")) else {
+        return None;
+    };
+    Some(format!(
+        "Parent folders show as names only: listed by folder (delimiter “/”) this prefix shows just “{next}”, and without a delimiter only the objects under “{path}”. Nothing outside “{path}” ever shows."
+    ))
 }
 
 /// Whether `scope` grants `action` on names in `folder` (the folder of a recorded request's
@@ -1090,8 +1179,8 @@ mod tests {
     }
 
     #[test]
-    fn listings_must_ask_for_a_prefix_inside_the_path() {
-        let photos = scope(Some("photos/"), "read-only");
+    fn listings_ask_for_a_prefix_inside_the_path_or_above_it() {
+        let photos = scope(Some("photos/2025/"), "read-only");
         let listing = |operation: Operation, prefix: Option<&'static str>| Request {
             bucket: Some("photos-bucket"),
             prefix,
@@ -1103,22 +1192,75 @@ mod tests {
             Operation::ListObjectVersions,
             Operation::ListMultipartUploads,
         ] {
-            assert!(evaluate(&photos, &listing(operation, Some("photos/"))).is_allowed());
-            assert!(evaluate(&photos, &listing(operation, Some("photos/2024/"))).is_allowed());
+            // Inside, and every start of the path (the gateway shows only the way down).
+            for prefix in [
+                Some("photos/2025/"),
+                Some("photos/2025/x/"),
+                Some("photos/2025/x"),
+                Some("photos/2025"),
+                Some("photos/"),
+                Some("pho"),
+                Some(""),
+                None,
+            ] {
+                assert!(
+                    evaluate(&photos, &listing(operation, prefix)).is_allowed(),
+                    "{prefix:?}"
+                );
+            }
+            for prefix in ["docs/", "photos/2024/", "photos/2026", "photos/x", "photos/20250", "q"] {
+                denied(
+                    evaluate(&photos, &listing(operation, Some(prefix))),
+                    "only list inside “photos/2025/” or the folders above it",
+                );
+            }
             denied(
-                evaluate(&photos, &listing(operation, None)),
-                "only list inside “photos/”",
-            );
-            denied(evaluate(&photos, &listing(operation, Some(""))), "only list inside");
-            denied(
-                evaluate(&photos, &listing(operation, Some("docs/"))),
-                "only list inside",
+                evaluate(&photos, &listing(operation, Some("photos/../"))),
+                "“..” segment",
             );
         }
         // Without a path the whole bucket may be listed.
         assert!(evaluate(&scope(None, "read-only"), &listing(Operation::ListObjectsV2, None)).is_allowed());
         // HeadBucket says only that the bucket exists: the path does not apply.
         assert!(evaluate(&photos, &listing(Operation::HeadBucket, None)).is_allowed());
+    }
+
+    #[test]
+    fn listings_above_a_folder_show_only_the_way_down() {
+        use ListingView::*;
+        let view = |path: Option<&str>, prefix: &str, delimiter: Option<&str>| listing_view(path, prefix, delimiter);
+        let path = Some("photos/2025/");
+        // A whole-bucket key, and prefixes inside the path, are answered as asked.
+        assert_eq!(view(None, "", Some("/")), AsAsked);
+        assert_eq!(view(path, "photos/2025/", Some("/")), AsAsked);
+        assert_eq!(view(path, "photos/2025/a", None), AsAsked);
+        // Above it, by folder: one name at each level, the folder itself last.
+        assert_eq!(view(path, "", Some("/")), NextStep("photos/".into()));
+        assert_eq!(view(path, "pho", Some("/")), NextStep("photos/".into()));
+        assert_eq!(view(path, "photos/", Some("/")), NextStep("photos/2025/".into()));
+        assert_eq!(view(path, "photos/2025", Some("/")), NextStep("photos/2025/".into()));
+        // Other delimiters cut where they first occur after the prefix.
+        assert_eq!(view(path, "", Some("2")), NextStep("photos/2".into()));
+        assert_eq!(view(path, "photos/", Some("5/")), NextStep("photos/2025/".into()));
+        assert_eq!(view(path, "", Some("/2025/")), NextStep("photos/2025/".into()));
+        // An empty delimiter is none; with none, or one that does not occur, the folder's
+        // contents are the answer.
+        assert_eq!(view(path, "", Some("")), Folder);
+        assert_eq!(view(path, "", None), Folder);
+        assert_eq!(view(path, "photos/", Some("x")), Folder);
+        assert_eq!(view(path, "photos/", Some("photos")), Folder);
+        // A delimiter that may begin inside the path and end after it.
+        assert_eq!(view(path, "", Some("/a")), Straddling);
+        assert_eq!(view(path, "photos/", Some("25/x")), Straddling);
+        assert_eq!(view(path, "photos/20", Some("5/")), NextStep("photos/2025/".into()));
+        // Multi-byte characters are whole.
+        let accents = Some("été/über/");
+        assert_eq!(view(accents, "é", Some("/")), NextStep("été/".into()));
+        assert_eq!(view(accents, "été/ü", Some("é")), Folder);
+        assert_eq!(view(accents, "", Some("r/x")), Straddling);
+        // Neither inside nor above.
+        assert_eq!(view(path, "photos/2024/", Some("/")), Outside);
+        assert_eq!(view(path, "docs", None), Outside);
     }
 
     #[test]
@@ -1229,9 +1371,33 @@ mod tests {
             ("GetObject", Some("s3:GetObjectVersion"))
         );
         assert!(version.allowed);
-        // Listings read the name as a prefix; an empty one is the whole bucket.
-        assert!(simulate(&photos, "ListObjectsV2", "photos/2024/").unwrap().allowed);
-        assert!(!simulate(&photos, "s3:ListBucket", "").unwrap().allowed);
+        // Listings read the name as a prefix; an empty one is the whole bucket, which a
+        // folder key may list to see its way down, and which the answer says.
+        let inside = simulate(&photos, "ListObjectsV2", "photos/2024/").unwrap();
+        assert!(inside.allowed);
+        assert_eq!(inside.note, None);
+        let root = simulate(&photos, "s3:ListBucket", "").unwrap();
+        assert!(root.allowed);
+        assert_eq!(
+            root.note.as_deref(),
+            Some(
+                "Parent folders show as names only: listed by folder (delimiter “/”) this prefix shows just “photos/”, and without a delimiter only the objects under “photos/”. Nothing outside “photos/” ever shows."
+            )
+        );
+        let deeper = scope(Some("photos/2025/"), "read-only");
+        assert!(
+            simulate(&deeper, "ListObjectVersions", "photos/")
+                .unwrap()
+                .note
+                .unwrap()
+                .contains("shows just “photos/2025/”")
+        );
+        let beside = simulate(&photos, "ListObjects", "docs/").unwrap();
+        assert!(!beside.allowed);
+        assert_eq!(beside.note, None);
+        // A refused key is refused whatever it asks, with no note.
+        let refused = simulate(&photos, "ListObjects", "").unwrap().refused(Some("revoked"));
+        assert_eq!((refused.allowed, refused.note), (false, None));
         // A batch checks the key as the single operation it stands for.
         let batch = simulate(&scope(Some("photos/"), "read-write"), "DeleteObjects", "docs/x").unwrap();
         assert!(!batch.allowed);
@@ -1273,9 +1439,12 @@ mod tests {
             grants_in_folder(&narrowed, get, Some("")),
             Err(Denial::OutsidePath { .. })
         ));
-        // A listing of the bucket's top level, and a HeadBucket (names nothing).
+        // A listing of the bucket's top level or a parent folder shows the way down; one
+        // beside the path is refused; a HeadBucket names nothing.
+        assert_eq!(grants_in_folder(&narrowed, list, Some("")), Ok(()));
+        assert_eq!(grants_in_folder(&narrowed, list, Some("photos/")), Ok(()));
         assert!(matches!(
-            grants_in_folder(&narrowed, list, Some("")),
+            grants_in_folder(&narrowed, list, Some("photos/2023/")),
             Err(Denial::ListingOutsidePath { .. })
         ));
         assert_eq!(grants_in_folder(&narrowed, list, None), Ok(()));

@@ -31,7 +31,7 @@ test.describe('hydrated', () => {
     const keyId = await createKey(page, 'Simulated reader', 'photos/', ['s3:GetObject', 's3:ListBucket']);
     const drawer = await openDrawer(page, 'Simulated reader', true);
     await expect(drawer.getByTestId('scope-summary')).toHaveText(
-      'Can list and download everything under “photos/” in bucket demo-photos (eu-west-1). Cannot upload, delete or change bucket settings.',
+      'Can list and download everything under “photos/” in bucket demo-photos (eu-west-1). Parent folders show as names only: at the bucket\'s root this key sees just “photos/”. Cannot upload, delete or change bucket settings.',
     );
 
     const answer = drawer.getByTestId('simulation');
@@ -45,8 +45,11 @@ test.describe('hydrated', () => {
     await name.fill('photos/new.jpg');
     await expect(answer).toHaveText('Denied PutObject: this key does not allow s3:PutObject.');
     await operation.selectOption('s3:ListBucket');
+    await name.fill('docs/');
+    await expect(answer).toContainText('Denied ListObjects: this key may only list inside “photos/” or the folders above it');
+    // The bucket's root may be listed, and the answer says it shows only the way down.
     await name.fill('');
-    await expect(answer).toContainText('Denied ListObjects: this key may only list inside “photos/”');
+    await expect(answer).toContainText('Allowed ListObjects on this prefix needs s3:ListBucket, which this key has. Parent folders show as names only');
 
     // The same questions through POST /api/credentials/simulate get the same answers.
     for (const [what, key, allowed] of [
@@ -54,6 +57,8 @@ test.describe('hydrated', () => {
       ['GetObject', 'docs/plans.txt', false],
       ['PutObject', 'photos/new.jpg', false],
       ['s3:ListBucket', 'photos/', true],
+      ['s3:ListBucket', '', true],
+      ['s3:ListBucket', 'docs/', false],
     ] as const) {
       const reply = await page.request.post('/api/credentials/simulate', {
         data: { access_key_id: keyId, operation: what, key },

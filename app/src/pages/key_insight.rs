@@ -133,6 +133,7 @@ pub fn KeySimulator(
                         Some(action) => format!("{} on this {} needs {action}, which this key has.", s.operation, s.applies_to_short()),
                         None => format!("{} needs no action: any key may ask.", s.operation),
                     }}
+                    {s.note.as_ref().map(|note| format!(" {note}"))}
                 }.into_any(),
                 Ok(s) => view! {
                     <span class="verdict verdict-denied">"Denied"</span>
