@@ -250,21 +250,13 @@ fn token_of(position: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position)
 }
 
-/// A name as a listing answers it: URL-encoded when the client asked (`EncodingType=url`),
-/// every byte but unreserved characters and `/`, so `+` and `%` come back as they are.
+/// A name as a listing answers it: URL-encoded when the client asked (`EncodingType=url`).
 pub(crate) fn listed(name: &str, url: bool) -> String {
-    if !url {
-        return name.to_string();
+    if url {
+        super::gateway::url_encode(name)
+    } else {
+        name.to_string()
     }
-    let mut out = String::with_capacity(name.len());
-    for byte in name.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 fn wants_url(encoding: Option<&EncodingType>) -> bool {
