@@ -132,7 +132,12 @@ forward! {
             Plan::Folder { path, asked } => {
                 let url = Url::of(&req.input.encoding_type);
                 narrow(&mut req.input.prefix, &mut req.input.encoding_type, &path);
+                let marker = req.input.marker.clone();
+                if before(&marker, &path) {
+                    req.input.marker = None;
+                }
                 let mut response = self.backend.list_objects(req).await?;
+                response.output.marker = marker;
                 answer_folder(&mut response.output, &path, asked, url);
                 Ok(response)
             }
@@ -170,7 +175,12 @@ forward! {
             Plan::Folder { path, asked } => {
                 let url = Url::of(&req.input.encoding_type);
                 narrow(&mut req.input.prefix, &mut req.input.encoding_type, &path);
+                let start_after = req.input.start_after.clone();
+                if before(&start_after, &path) {
+                    req.input.start_after = None;
+                }
                 let mut response = self.backend.list_objects_v2(req).await?;
+                response.output.start_after = start_after;
                 answer_folder(&mut response.output, &path, asked, url);
                 Ok(response)
             }
@@ -204,7 +214,13 @@ forward! {
             Plan::Folder { path, asked } => {
                 let url = Url::of(&req.input.encoding_type);
                 narrow(&mut req.input.prefix, &mut req.input.encoding_type, &path);
+                let (key_marker, version_id_marker) =
+                    (req.input.key_marker.clone(), req.input.version_id_marker.clone());
+                if before(&key_marker, &path) {
+                    (req.input.key_marker, req.input.version_id_marker) = (None, None);
+                }
                 let mut response = self.backend.list_object_versions(req).await?;
+                (response.output.key_marker, response.output.version_id_marker) = (key_marker, version_id_marker);
                 answer_folder(&mut response.output, &path, asked, url);
                 Ok(response)
             }
@@ -238,7 +254,12 @@ forward! {
             Plan::Folder { path, asked } => {
                 let url = Url::of(&req.input.encoding_type);
                 narrow(&mut req.input.prefix, &mut req.input.encoding_type, &path);
+                let (key_marker, upload_id_marker) = (req.input.key_marker.clone(), req.input.upload_id_marker.clone());
+                if before(&key_marker, &path) {
+                    (req.input.key_marker, req.input.upload_id_marker) = (None, None);
+                }
                 let mut response = self.backend.list_multipart_uploads(req).await?;
+                (response.output.key_marker, response.output.upload_id_marker) = (key_marker, upload_id_marker);
                 answer_folder(&mut response.output, &path, asked, url);
                 Ok(response)
             }
@@ -304,6 +325,14 @@ fn shows_step(step: &str, position: Option<&str>, max: Option<i32>) -> bool {
 fn narrow(prefix: &mut Option<String>, encoding_type: &mut Option<EncodingType>, path: &str) {
     *prefix = Some(path.to_string());
     *encoding_type = None;
+}
+
+/// Whether a marker (start-after, key-marker) lies before every name in the folder, and so
+/// asks for all of it: the gateway then leaves it out (and names it again in the answer),
+/// as some stores (Garage 2.5) seek to the marker and stop at the first name there that is
+/// outside the prefix (`photos/2025 copy/` sorts between `photos/2024/` and `photos/2025/`).
+fn before(marker: &Option<String>, path: &str) -> bool {
+    marker.as_deref().is_some_and(|m| m < path)
 }
 
 /// `encoding-type=url`, when the client asked for it.
