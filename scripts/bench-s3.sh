@@ -2,7 +2,8 @@
 # Prints the S3 endpoint's performance figures, each measured in one run:
 # - beside a one-node Garage: 4 KiB GET req/s (wrk through presigned URLs), 64 MiB and
 #   1 GiB PUT and GET MiB/s (boto3), Stook's local and proxy backends as shares of
-#   Garage's, in interleaved rounds; ListObjectsV2 page times in a bucket of 100,000
+#   Garage's, in interleaved rounds, with a plain TCP relay (socat) to Garage as the cost
+#   of any extra hop on the machine, and each server's CPU per GiB; ListObjectsV2 page times in a bucket of 100,000
 #   objects; memory while 4 parallel 1 GiB uploads stream (scripts/bench_s3.py);
 # - the authorization decision per request, and 4 KiB GET throughput with a scoped key as
 #   a share of the same backend with no key checks, with and without key activity
@@ -12,10 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  apt_install wrk
-fi
+for tool in wrk socat; do
+  if ! command -v "$tool" >/dev/null; then
+    log "installing $tool"
+    apt_install "$tool"
+  fi
+done
 if ! garage --version 2>/dev/null | grep -q ":$GARAGE_VERSION "; then
   log "installing Garage $GARAGE_VERSION (about 8 minutes, once)"
   cargo install garage --version "$GARAGE_VERSION" --locked

@@ -5,8 +5,11 @@ over that Garage), makes a key with the `stook` CLI on each, and prints:
 
 - throughput: 4 KiB GET req/s (wrk through presigned URLs), 64 MiB and 1 GiB PUT and
   GET MiB/s (boto3, 8 MiB parts, 4 threads), each Stook figure also as a share of
-  Garage's; the three targets take turns within every round (interleaved) and each
-  figure is the median of the rounds;
+  Garage's; the targets take turns within every round (interleaved) and each figure is
+  the median of the rounds. A plain TCP relay (socat) to the same Garage runs beside
+  them: what any extra hop costs on this machine, apart from what the proxy itself does.
+  Each server's CPU seconds per GiB show where the time goes when client and servers
+  share the cores;
 - ListObjectsV2 page times in a bucket of 100,000 objects: first and continued pages,
   with and without a prefix and a delimiter;
 - the resident memory of each server while 4 parallel 1 GiB uploads stream.
@@ -15,7 +18,8 @@ Nothing here asserts a time: figures are printed, to be read side by side.
 
 Sizes come from the environment: STOOK_BENCH_QUICK=1 is a smoke run with small sizes;
 STOOK_BENCH_ROUNDS, _WRK_SECONDS, _MEDIUM_MIB, _LARGE_MIB, _LIST_OBJECTS,
-_RSS_UPLOADS and _FILL_THREADS override single figures.
+_RSS_UPLOADS and _FILL_THREADS override single figures (0 objects to list, or 0
+uploads, skips that part).
 """
 
 import concurrent.futures
@@ -98,9 +102,10 @@ class Target:
     """One S3 endpoint under test: where it is, keys for it, and the server processes
     that answer it ((label, pid) pairs: the proxy's requests load Stook and Garage)."""
 
-    def __init__(self, name, label, endpoint, region, key, list_key, processes):
+    def __init__(self, name, label, endpoint, region, key, list_key, processes, small_objects=True):
         self.name, self.label, self.endpoint, self.region = name, label, endpoint, region
         self.key, self.list_key, self.processes = key, list_key, processes
+        self.small_objects = small_objects
         self.host = urllib.parse.urlsplit(endpoint).netloc
         self.client = self.boto(key)
 
@@ -183,6 +188,29 @@ api_bind_addr = "127.0.0.1:{admin_port}"
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+
+
+class Relay:
+    """A plain TCP relay (socat) in front of Garage: what any extra hop on this machine
+    costs, so that the proxy's figures can be told apart from the hop's."""
+
+    def __init__(self, upstream_port):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            ["socat", "-b", str(408 * 1024), f"TCP-LISTEN:{self.port},fork,reuseaddr,nodelay,bind=127.0.0.1",
+             f"TCP:127.0.0.1:{upstream_port},nodelay"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        wait_for_port(self.port, self.process)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        # socat forks a child per connection: end them all.
+        try:
+            os.killpg(self.process.pid, 15)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
 
 
 class Stook:
@@ -362,6 +390,8 @@ def throughput(targets, medium_file, large_file):
     figures = {t.name: {} for t in targets}
     urls = {}
     for t in targets:
+        if not t.small_objects:
+            continue
         t.client.put_object(Bucket=BUCKET, Key=f"{t.name}/small", Body=os.urandom(SMALL))
         urls[t.name] = t.client.generate_presigned_url(
             "get_object", Params={"Bucket": BUCKET, "Key": f"{t.name}/small"}, ExpiresIn=24 * 3600
@@ -380,6 +410,8 @@ def throughput(targets, medium_file, large_file):
         order = targets[round_ % len(targets):] + targets[:round_ % len(targets)]
         for column, measure in columns:
             for t in order:
+                if column.endswith("req/s") and not t.small_objects:
+                    continue
                 figures[t.name].setdefault(column, []).append(measure(t))
         log(f"round {round_ + 1} of {ROUNDS} done")
     return [c for c, _ in columns], figures
@@ -393,6 +425,9 @@ def print_throughput(targets, columns, figures):
     for t in targets:
         cells = []
         for column in columns:
+            if column not in figures[t.name]:
+                cells.append("—")
+                continue
             value = statistics.median(figures[t.name][column])
             text = f"{value:,.0f}" if "req/s" in column else f"{value:,.1f}"
             if t is not base:
@@ -413,7 +448,7 @@ def print_throughput(targets, columns, figures):
         print(f"| {t.label} | " + " | ".join(cells) + " |")
     print("\nEach round's figures:")
     for t in targets:
-        for column in columns:
+        for column in figures[t.name]:
             runs = ", ".join(f"{v:,.1f}" for v in figures[t.name][column])
             print(f"  {t.label}, {column}: {runs}")
 
@@ -564,7 +599,7 @@ def print_memory(rows):
 
 
 def main():
-    for tool in ("garage", "wrk"):
+    for tool in ("garage", "wrk", "socat"):
         if subprocess.run(["which", tool], capture_output=True).returncode != 0:
             sys.exit(f"{tool} is not installed (scripts/bench-s3.sh installs it)")
     if not STOOK.exists():
@@ -589,6 +624,14 @@ def main():
                 Target("proxy", "Stook, proxy to that Garage", proxy.endpoint, "us-east-1", proxy.key,
                        proxy.list_key, [("stook", proxy.process.pid), ("garage", garage.process.pid)]),
             ]
+            relay = Relay(garage.s3_port)
+            servers.append(relay)
+            # Signed for the relay's address: Garage checks the Host header as sent.
+            relayed = Target("relay", "Plain TCP relay (socat) to that Garage", relay.url, Garage.REGION, garage.key,
+                             garage.key, [("garage (socat not counted)", garage.process.pid)],
+                             # socat's separate writes of head and body meet Garage's
+                             # delayed ACKs: its small-request figure says nothing.
+                             small_objects=False)
             log(f"sizes: {ROUNDS} rounds, wrk {WRK_SECONDS} s, {mib(MEDIUM)} and {mib(LARGE)} objects, "
                 f"{LIST_OBJECTS:,} objects to list, {RSS_UPLOADS} parallel uploads"
                 + (" (STOOK_BENCH_QUICK)" if QUICK else ""))
@@ -599,24 +642,26 @@ def main():
                         f.write(os.urandom(MIB))
 
             log("throughput")
-            columns, figures = throughput(targets, medium_file, large_file)
-            print_throughput(targets, columns, figures)
+            columns, figures = throughput(targets + [relayed], medium_file, large_file)
+            print_throughput(targets + [relayed], columns, figures)
 
-            log("memory while large uploads stream")
-            rows = []
-            for t in (targets[1], targets[2], targets[0]):
-                found, rate = upload_memory(t, [pid for _, pid in t.processes], large_file)
-                for label, pid in t.processes:
-                    rows.append((t.label, label, found[pid], rate))
-            print_memory(rows)
+            if RSS_UPLOADS:
+                log("memory while large uploads stream")
+                rows = []
+                for t in (targets[1], targets[2], targets[0]):
+                    found, rate = upload_memory(t, [pid for _, pid in t.processes], large_file)
+                    for label, pid in t.processes:
+                        rows.append((t.label, label, found[pid], rate))
+                print_memory(rows)
             large_file.unlink()
 
-            log(f"filling the listing buckets with {LIST_OBJECTS:,} objects")
-            keys = list_layout(LIST_OBJECTS)
-            # The proxy lists Garage's bucket of the same name: one fill serves both.
-            fill_times = [("Garage", fill(targets[0], keys)), ("Stook local", fill(targets[1], keys))]
-            log("listing")
-            print_listings(targets, listings(targets), fill_times)
+            if LIST_OBJECTS:
+                log(f"filling the listing buckets with {LIST_OBJECTS:,} objects")
+                keys = list_layout(LIST_OBJECTS)
+                # The proxy lists Garage's bucket of the same name: one fill serves both.
+                fill_times = [("Garage", fill(targets[0], keys)), ("Stook local", fill(targets[1], keys))]
+                log("listing")
+                print_listings(targets, listings(targets), fill_times)
         finally:
             for server in reversed(servers):
                 server.stop()
