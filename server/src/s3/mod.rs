@@ -8,9 +8,9 @@ mod forward;
 pub mod gateway;
 pub mod keys;
 pub mod local;
-pub mod store;
 mod post_form;
 pub mod proxy;
+pub mod store;
 mod tags;
 pub mod usage;
 
