@@ -37,7 +37,7 @@ export default defineConfig({
     { name: 'hydrated', use: { browserName: 'chromium', javaScriptEnabled: true } },
     { name: 'no-javascript', use: { browserName: 'chromium', javaScriptEnabled: false } },
   ],
-  // The release build that ./scripts/run.sh serves (`cargo leptos build --release`):
+  // The release build that ./scripts/run.sh serves (scripts/build.sh):
   // a debug build skips wasm-opt and once hid a bundle that never loaded.
   webServer: {
     command: `${stookBin} serve`,

@@ -6,11 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
+source scripts/build.sh
 ensure_build_tools
 ensure_test_tools
-
-log "release build of the site"
-cargo leptos build --release >target/bench-build.log 2>&1 || { cat target/bench-build.log; exit 1; }
+build_site >target/bench-build.log 2>&1 || { cat target/bench-build.log; exit 1; }
 
 log "loading every page in Chromium (the islands test)"
 rm -f target/e2e-bundle.json

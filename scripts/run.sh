@@ -6,10 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
+source scripts/build.sh
 ensure_build_tools
-
-log "building (release)"
-cargo leptos build --release
+build_site
 
 # Plain HTTP on localhost: a Secure cookie would never come back over http://.
 export STOOK_SECURE_COOKIES="${STOOK_SECURE_COOKIES:-false}"

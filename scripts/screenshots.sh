@@ -5,10 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
+source scripts/build.sh
 ensure_build_tools
 ensure_test_tools
-log "release build of the site"
-cargo leptos build --release
+build_site
 log "screenshots"
 (cd end2end && npx playwright test --config screenshots.config.ts)
 ls target/screenshots

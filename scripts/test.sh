@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
 # Every test: unit, integration on SQLite and PostgreSQL, CLI, the browser tests in
-# Chromium, and the S3 endpoint driven by real S3 clients. PostgreSQL tests run against STOOK_TEST_POSTGRES_URL (a server where the
-# user may create databases); a given URL that is unreachable fails the run.
+# Chromium, and the S3 endpoint driven by real S3 clients. PostgreSQL tests run against
+# STOOK_TEST_POSTGRES_URL (a server where the user may create databases); a given URL
+# that is unreachable fails the run. Each stage prints how long it took, and the end a
+# table of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
-ensure_build_tools
-ensure_test_tools
+source scripts/build.sh
+
+timings=()
+# `stage TITLE COMMAND...`: `step`, and the time kept for the table at the end.
+stage() {
+  local started=$SECONDS
+  step "$@"
+  timings+=("$(printf '%-44s %s' "$1" "$(elapsed_since "$started")")")
+}
+print_timings() {
+  log "time per stage"
+  printf '    %s\n' "${timings[@]}" >&2
+  printf '    %-44s %s\n' "total" "$(elapsed_since 0)" >&2
+}
+trap print_timings EXIT
+
+install_tools() { ensure_build_tools && ensure_test_tools; }
+browser_tests() { (cd end2end && npx playwright test); }
+s3_client_tests() { (cd end2end/s3 && PATH="$PWD/../../target/s3-clients-venv/bin:$PATH" pytest -q); }
+
+stage "tools (installed once)" install_tools
 
 if [ -n "${STOOK_TEST_POSTGRES_URL:-}" ]; then
   log "PostgreSQL tests against ${STOOK_TEST_POSTGRES_URL%%@*}@…"
@@ -14,23 +35,14 @@ else
   log "WARNING: STOOK_TEST_POSTGRES_URL is not set: the PostgreSQL tests will NOT run"
 fi
 
-log "formatting"
-cargo fmt --all --check
-
-log "lints (clippy, warnings are errors)"
-cargo clippy -p migrations -p app -p server --all-targets -- -D warnings
-
-log "unit and integration tests"
-cargo test -p migrations -p app -p server
+stage "formatting" cargo fmt --all --check
+stage "lints (clippy, warnings are errors)" \
+  cargo clippy --quiet -p migrations -p app -p server --all-targets -- -D warnings
+stage "unit and integration tests" cargo test --quiet -p migrations -p app -p server
 
 # The browser tests drive what ./scripts/run.sh serves: the release build, whose bundle
 # wasm-opt has been through.
-log "building the release site for the browser tests"
-cargo leptos build --release
-
-log "browser tests (Chromium)"
-(cd end2end && npx playwright test)
-
-log "S3 endpoint with real clients (boto3, AWS CLI, s3cmd, rclone)"
-(cd end2end/s3 && PATH="$PWD/../../target/s3-clients-venv/bin:$PATH" pytest -q)
+stage "release build (what run.sh serves)" build_site
+stage "browser tests (Chromium)" browser_tests
+stage "S3 endpoint with real clients (boto3, AWS CLI, s3cmd, rclone)" s3_client_tests
 log "all tests passed"

@@ -1,6 +1,8 @@
 # Installs the build and test tools Stook needs, each only when missing.
 # Sourced by scripts/run.sh and scripts/test.sh.
 
+# cargo-leptos is only for `cargo leptos watch` while developing (README); nothing a
+# user runs needs it: scripts/build.sh builds the site.
 CARGO_LEPTOS_VERSION=0.3.10
 GARAGE_VERSION=2.5.0
 
@@ -17,10 +19,6 @@ ensure_build_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     log "adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
-  fi
-  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 20 minutes, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
   fi
   # The CLI must match the wasm-bindgen crate in Cargo.lock exactly. Not --locked: its
   # lockfile names a crate version the registry here lacks.

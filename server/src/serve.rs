@@ -36,7 +36,7 @@ pub fn find_site_root(given: Option<&Path>) -> Result<PathBuf, String> {
             let looked: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
             format!(
                 "could not find the panel's site assets (pkg/stook.js); looked in: {}. Build them with \
-             `cargo leptos build --release`, or pass --site-root / STOOK_SITE_ROOT",
+             ./scripts/build.sh, or pass --site-root / STOOK_SITE_ROOT",
                 looked.join(", ")
             )
         })
