@@ -10,20 +10,30 @@ source scripts/tools.sh
 source scripts/build.sh
 
 timings=()
-# `stage TITLE COMMAND...`: `step`, and the time kept for the table at the end.
+current_stage=""
+# `stage TITLE COMMAND...`: `step`, and the time kept for the table at the end. A failing
+# command ends the script (set -e); the table then names the stage that failed.
 stage() {
-  local started=$SECONDS
+  current_stage=$1
+  stage_started=$SECONDS
   step "$@"
-  timings+=("$(printf '%-44s %s' "$1" "$(elapsed_since "$started")")")
+  timings+=("$(printf '%-44s %s' "$1" "$(elapsed_since "$stage_started")")")
+  current_stage=""
 }
 print_timings() {
+  if [ -n "$current_stage" ]; then
+    timings+=("$(printf '%-44s %s FAILED' "$current_stage" "$(elapsed_since "$stage_started")")")
+  fi
   log "time per stage"
   printf '    %s\n' "${timings[@]}" >&2
   printf '    %-44s %s\n' "total" "$(elapsed_since 0)" >&2
 }
 trap print_timings EXIT
 
-install_tools() { ensure_build_tools && ensure_test_tools; }
+install_tools() {
+  ensure_build_tools
+  ensure_test_tools
+}
 browser_tests() { (cd end2end && npx playwright test); }
 s3_client_tests() { (cd end2end/s3 && PATH="$PWD/../../target/s3-clients-venv/bin:$PATH" pytest -q); }
 

@@ -290,6 +290,9 @@ async fn open_at(path: PathBuf, from: u64) -> io::Result<std::fs::File> {
         .map_err(io::Error::other)?
 }
 
+/// The file and the emptied buffer, back from writing one block.
+type BlockWritten = (std::fs::File, Vec<u8>);
+
 /// A blob being written: bytes are gathered into large blocks, each written while the
 /// next is gathered; [`finish`](Self::finish) makes it durable.
 pub struct BlobWriter {
@@ -299,7 +302,7 @@ pub struct BlobWriter {
     block: Vec<u8>,
     /// The other buffer, back from its write.
     spare: Option<Vec<u8>>,
-    writing: Option<tokio::task::JoinHandle<io::Result<(std::fs::File, Vec<u8>)>>>,
+    writing: Option<tokio::task::JoinHandle<io::Result<BlockWritten>>>,
     pub len: u64,
 }
 
