@@ -154,8 +154,9 @@ class Stook:
         self.process = self.serve(self.s3_port)
         self.others = []
 
-    def serve(self, s3_port):
-        """Starts `stook serve` on this database and data directory, its S3 endpoint on s3_port."""
+    def serve(self, s3_port, data_dir=None):
+        """Starts `stook serve` on this database and data directory (or on `data_dir` with
+        this one's master key), its S3 endpoint on s3_port."""
         env = dict(
             self.env,
             STOOK_LISTEN=f"127.0.0.1:{free_port()}",
@@ -169,6 +170,8 @@ class Stook:
         if self.s3_domain:
             env["STOOK_S3_DOMAIN"] = self.s3_domain
         env.update(self.serve_env)
+        if data_dir:
+            env.update(STOOK_DATA_DIR=str(data_dir), STOOK_MASTER_KEY_FILE=str(self.data_dir / "master.key"))
         if self.upstream:
             env.update(
                 STOOK_S3_BACKEND="proxy",
@@ -182,10 +185,19 @@ class Stook:
         return process
 
     def another_instance(self):
-        """A second `stook serve` on the same database: its S3 endpoint URL."""
+        """A second `stook serve` on the same database: its S3 endpoint URL. On the local
+        backend it keeps objects in a data directory of its own: one process owns a store."""
         port = free_port()
-        self.others.append(self.serve(port))
+        data_dir = None
+        if self.backend == "local":
+            data_dir = self.data_dir / f"instance-{len(self.others) + 2}"
+            data_dir.mkdir()
+        self.others.append(self.serve(port, data_dir))
         return f"http://127.0.0.1:{port}"
+
+    def another_instance_on_this_data_directory(self):
+        """Starts a second `stook serve` on this very data directory (raises if it exits)."""
+        self.others.append(self.serve(free_port()))
 
     def sql(self, statement):
         """Runs one SQL statement on this server's database, behind its back."""

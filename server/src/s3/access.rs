@@ -117,11 +117,13 @@ impl S3Access for Access {
                 if let (Ok(Some(record)), Some(reason)) =
                     (self.keys.get(&credentials.access_key).await, refused.message())
                 {
+                    let operation = Operation::from_name(cx.s3_op().name());
                     let seen = Seen {
                         credential_id: record.credential_id,
                         at: app::services::now(),
-                        operation: Operation::from_name(cx.s3_op().name()).map_or("unsupported", |o| o.name()),
-                        action: None,
+                        operation: operation.map_or("unsupported", |o| o.name()),
+                        // Filed under the action it would have needed, as allowed requests are.
+                        action: operation.and_then(|o| o.rule().action).map(|a| a.name),
                         client_addr,
                         object_key: None,
                     };
@@ -156,6 +158,15 @@ impl S3Access for Access {
             S3Path::Object { bucket, key } => (Some(&**bucket), Some(&**key)),
         };
         let name = cx.s3_op().name();
+        // Clients create the bucket they are given before writing to it (rclone, `aws s3
+        // mb`); S3 answers its owner that it exists, which they take as success.
+        if name == "CreateBucket" && bucket == Some(key.scope.bucket.as_str()) {
+            return Err(s3_error!(
+                BucketAlreadyOwnedByYou,
+                "The bucket “{}” exists and this key's owner owns it.",
+                key.scope.bucket
+            ));
+        }
         let request = Operation::from_name(name).map(|operation| policy::Request {
             operation,
             bucket,

@@ -58,6 +58,25 @@ fn check_key(key: &str) -> S3Result<()> {
     Ok(())
 }
 
+/// Multipart uploads in progress per bucket: each costs a record every upload listing and
+/// every new upload reads, and a key may start them faster than the age sweep ends them.
+const MAX_UPLOADS_PER_BUCKET: usize = 1000;
+
+/// S3's bound on user metadata: the bytes of every name and value together. Every listing
+/// and read decodes an object's record, so the record stays small.
+const MAX_USER_METADATA_BYTES: usize = 2048;
+
+fn check_metadata(metadata: Option<&Metadata>) -> S3Result<()> {
+    let bytes: usize = metadata.map_or(0, |m| m.iter().map(|(name, value)| name.len() + value.len()).sum());
+    if bytes > MAX_USER_METADATA_BYTES {
+        return Err(s3_error!(
+            MetadataTooLarge,
+            "Your metadata headers exceed the maximum allowed metadata size: {bytes} bytes, at most {MAX_USER_METADATA_BYTES}."
+        ));
+    }
+    Ok(())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -103,6 +122,17 @@ fn expect_of(if_none_match: Option<&ETagCondition>, if_match: Option<&ETagCondit
         (None, Some(ETagCondition::Any)) => Expect::Present,
         (None, None) => Expect::Anything,
     })
+}
+
+/// An `If-Match` / `If-None-Match` header s3s leaves unparsed.
+fn header_condition(headers: &axum::http::HeaderMap, name: &str) -> S3Result<Option<ETagCondition>> {
+    headers
+        .get(name)
+        .map(|value| {
+            ETagCondition::parse_http_header(value.as_bytes())
+                .map_err(|_| s3_error!(InvalidArgument, "The {name} header is not an ETag or *."))
+        })
+        .transpose()
 }
 
 fn write_failed(e: WriteError) -> S3Error {
@@ -286,6 +316,63 @@ struct Listed {
     next: Option<Vec<u8>>,
 }
 
+/// One entry of a ListMultipartUploads page.
+enum UploadEntry {
+    Upload(String, Box<Upload>),
+    /// Uploads rolled up by the delimiter.
+    Prefix(String),
+}
+
+/// The page of `uploads` (sorted by key, then start) after the markers: uploads of
+/// `key_marker` itself only after `upload_id_marker`, and keys under `prefix` rolled up
+/// by `delimiter` (a rolled-up name at or before the marker was on an earlier page).
+fn uploads_page(
+    uploads: Vec<(String, Upload)>,
+    prefix: &str,
+    delimiter: Option<&str>,
+    key_marker: &str,
+    upload_id_marker: Option<&str>,
+    max: usize,
+) -> (Vec<UploadEntry>, bool) {
+    let mut past_id_marker = upload_id_marker.is_none()
+        || !uploads
+            .iter()
+            .any(|(id, u)| u.key == key_marker && Some(id.as_str()) == upload_id_marker);
+    let mut page: Vec<UploadEntry> = Vec::new();
+    for (id, upload) in uploads {
+        if !upload.key.starts_with(prefix) {
+            continue;
+        }
+        if let Some(d) = delimiter
+            && let Some(at) = upload.key[prefix.len()..].find(d)
+        {
+            let rolled = &upload.key[..prefix.len() + at + d.len()];
+            let earlier = rolled <= key_marker;
+            let repeated = matches!(page.last(), Some(UploadEntry::Prefix(p)) if p == rolled);
+            if !earlier && !repeated {
+                page.push(UploadEntry::Prefix(rolled.to_string()));
+            }
+            continue;
+        }
+        let after = match upload.key.as_str().cmp(key_marker) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => {
+                let this_one = Some(id.as_str()) == upload_id_marker;
+                let after = past_id_marker && !this_one;
+                past_id_marker |= this_one;
+                after && upload_id_marker.is_some()
+            }
+        };
+        if after {
+            page.push(UploadEntry::Upload(id, Box::new(upload)));
+        }
+    }
+    let truncated = page.len() > max;
+    page.truncate(max);
+    (page, truncated)
+}
+
 impl Local {
     pub fn new(root: PathBuf) -> std::io::Result<Self> {
         std::fs::create_dir_all(&root)?;
@@ -297,7 +384,6 @@ impl Local {
     /// Removes multipart uploads left unfinished for longer than `max_age`, now and every
     /// hour: their parts would otherwise stay on disk for good.
     pub fn sweep_abandoned_uploads(&self, max_age: Duration) {
-        self.store.sweep_unnamed_blobs();
         let store = self.store.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(3600));
@@ -513,6 +599,7 @@ forward! {
     async fn put_object(&self, req: S3Request<PutObjectInput>) -> S3Result<S3Response<PutObjectOutput>> {
         let input = req.input;
         check_key(&input.key)?;
+        check_metadata(input.metadata.as_ref())?;
         if let Some(class) = &input.storage_class
             && !["STANDARD", "REDUCED_REDUNDANCY"].contains(&class.as_str())
         {
@@ -571,8 +658,14 @@ forward! {
     /// A copy inside this backend: the bytes are copied file to file, so the copy stays
     /// whole whatever later happens to its source.
     async fn copy_object(&self, req: S3Request<CopyObjectInput>) -> S3Result<S3Response<CopyObjectOutput>> {
+        // s3s 0.14's CopyObjectInput has no fields for the destination's conditions.
+        let expect = expect_of(
+            header_condition(&req.headers, "if-none-match")?.as_ref(),
+            header_condition(&req.headers, "if-match")?.as_ref(),
+        )?;
         let input = req.input;
         check_key(&input.key)?;
+        check_metadata(input.metadata.as_ref())?;
         let CopySource::Bucket {
             bucket: source_bucket,
             key: source_key,
@@ -654,7 +747,7 @@ forward! {
             checksums: source.checksums.clone(),
         };
         self.store
-            .put(&input.bucket, &input.key, object, copied.into_iter().collect(), Expect::Anything)
+            .put(&input.bucket, &input.key, object, copied.into_iter().collect(), expect)
             .await
             .map_err(write_failed)?;
         Ok(S3Response::new(CopyObjectOutput {
@@ -1221,6 +1314,7 @@ forward! {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let input = req.input;
         check_key(&input.key)?;
+        check_metadata(input.metadata.as_ref())?;
         let tags = input.tagging.as_deref().map(tags::from_header).transpose()?.unwrap_or_default();
         let upload = Upload {
             bucket: input.bucket.clone(),
@@ -1240,9 +1334,17 @@ forward! {
         };
         let upload_id = self
             .store
-            .create_upload(upload)
+            .create_upload(upload, MAX_UPLOADS_PER_BUCKET)
             .await
-            .map_err(internal("start the upload"))?;
+            .map_err(internal("start the upload"))?
+            .ok_or_else(|| {
+                s3_error!(
+                    InvalidRequest,
+                    "This bucket has {MAX_UPLOADS_PER_BUCKET} multipart uploads in progress, the most it keeps: \
+                     complete or abort some first (unfinished uploads are removed after \
+                     STOOK_S3_MULTIPART_MAX_AGE_DAYS days)."
+                )
+            })?;
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),
             key: Some(input.key),
@@ -1437,30 +1539,47 @@ forward! {
         let input = req.input;
         let url = wants_url(input.encoding_type.as_ref());
         let prefix = input.prefix.as_deref().unwrap_or("");
-        let key_marker = input.key_marker.as_deref().unwrap_or("");
         let max = page_size(input.max_uploads)?;
-        let mut uploads: Vec<(String, Upload)> = self
-            .store
-            .uploads(&input.bucket)
-            .await
-            .map_err(internal("list the uploads"))?
-            .into_iter()
-            .filter(|(_, u)| u.key.starts_with(prefix) && u.key.as_str() > key_marker)
-            .collect();
-        let truncated = uploads.len() > max;
-        uploads.truncate(max);
-        let last = uploads.last().map(|(id, u)| (u.key.clone(), id.clone()));
+        let uploads = self.store.uploads(&input.bucket).await.map_err(internal("list the uploads"))?;
+        let (page, truncated) = uploads_page(
+            uploads,
+            prefix,
+            input.delimiter.as_deref().filter(|d| !d.is_empty()),
+            input.key_marker.as_deref().unwrap_or(""),
+            input.upload_id_marker.as_deref(),
+            max,
+        );
+        let mut common_prefixes = Vec::new();
+        let mut listed_uploads = Vec::new();
+        let mut last = None;
+        for entry in page {
+            match entry {
+                UploadEntry::Upload(id, upload) => {
+                    last = Some((upload.key.clone(), Some(id.clone())));
+                    listed_uploads.push((id, *upload));
+                }
+                UploadEntry::Prefix(p) => {
+                    last = Some((p.clone(), None));
+                    common_prefixes.push(CommonPrefix {
+                        prefix: Some(listed(&p, url)),
+                    });
+                }
+            }
+        }
+        let uploads = listed_uploads;
         let owner = owner();
         Ok(S3Response::new(ListMultipartUploadsOutput {
             bucket: Some(input.bucket),
             prefix: input.prefix.as_deref().map(|p| listed(p, url)),
             key_marker: input.key_marker.as_deref().map(|k| listed(k, url)),
             upload_id_marker: input.upload_id_marker,
+            delimiter: input.delimiter.clone(),
+            common_prefixes: (!common_prefixes.is_empty()).then_some(common_prefixes),
             encoding_type: input.encoding_type,
             max_uploads: Some(max as i32),
             is_truncated: Some(truncated),
             next_key_marker: last.as_ref().filter(|_| truncated).map(|l| listed(&l.0, url)),
-            next_upload_id_marker: last.filter(|_| truncated).map(|l| l.1),
+            next_upload_id_marker: last.filter(|_| truncated).and_then(|l| l.1),
             uploads: Some(
                 uploads
                     .into_iter()

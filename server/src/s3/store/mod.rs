@@ -15,7 +15,7 @@ pub mod migrate;
 use blobs::{BlobWriter, Blobs, ReadGuard};
 use redb::{Database, ReadableDatabase as _, ReadableTable as _, TableDefinition};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -201,7 +201,7 @@ fn holds(expect: &Expect, current: Option<&Object>) -> bool {
 pub struct Store {
     db: Arc<Database>,
     pub blobs: Blobs,
-    /// The lock file, held shared while the store is open.
+    /// The lock file, held while the store is open: no other process opens it meanwhile.
     _in_use: Arc<std::fs::File>,
 }
 
@@ -215,6 +215,53 @@ fn flock(file: &std::fs::File, operation: libc::c_int) -> io::Result<()> {
     }
 }
 
+/// The stores this process has open, by directory: each is opened once and shared.
+static OPEN_HERE: std::sync::Mutex<BTreeMap<PathBuf, OpenStore>> = std::sync::Mutex::new(BTreeMap::new());
+
+/// A store of this process, held weakly: it closes when its last user drops it.
+struct OpenStore {
+    db: std::sync::Weak<Database>,
+    blobs: Blobs,
+    in_use: std::sync::Weak<std::fs::File>,
+}
+
+impl OpenStore {
+    fn of(store: &Store) -> OpenStore {
+        OpenStore {
+            db: Arc::downgrade(&store.db),
+            blobs: store.blobs.clone(),
+            in_use: Arc::downgrade(&store._in_use),
+        }
+    }
+
+    fn upgrade(&self) -> Option<Store> {
+        Some(Store {
+            db: self.db.upgrade()?,
+            blobs: self.blobs.clone(),
+            _in_use: self.in_use.upgrade()?,
+        })
+    }
+}
+
+/// Takes the store's lock for this process alone. A store of this process that is closing
+/// lets go of it within a moment, so a refusal is retried briefly.
+fn take_lock(lock: &std::fs::File, dir: &Path) -> io::Result<()> {
+    for _ in 0..20 {
+        if flock(lock, libc::LOCK_EX | libc::LOCK_NB).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(io::Error::new(
+        io::ErrorKind::WouldBlock,
+        format!(
+            "another stook process is using it ({} is locked): the local backend's objects belong to one \
+             process (several instances share objects through the proxy backend, STOOK_S3_BACKEND=proxy)",
+            dir.join("in-use.lock").display()
+        ),
+    ))
+}
+
 /// Runs blocking index work off the async threads.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> io::Result<T> {
     tokio::task::spawn_blocking(work).await.map_err(io::Error::other)
@@ -223,21 +270,27 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 impl Store {
     /// Opens (or creates) the store in `objects`, moves objects of the former layout in
     /// (see [`migrate`]) and removes blobs no record names.
+    ///
+    /// One process owns a store: which blobs are being read is known only in its memory,
+    /// so a second process replacing an object would unlink bytes a reader still streams.
+    /// Another process opening the same directory is refused (a lock file says so); in this
+    /// process every opening shares one store. Several instances share objects through the
+    /// proxy backend.
     pub fn open(objects: &Path) -> io::Result<Store> {
         let dir = objects.join(STORE_DIR);
         std::fs::create_dir_all(dir.join("blobs"))?;
-        // Several `stook serve` on one data directory share the store: the index takes
-        // writers from any process, and a lock file tells the first process it is alone.
+        let dir = dir.canonicalize()?;
+        let mut open_here = OPEN_HERE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(store) = open_here.get(&dir).and_then(OpenStore::upgrade) {
+            return Ok(store);
+        }
         let lock = std::fs::File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(dir.join("in-use.lock"))?;
-        let alone = flock(&lock, libc::LOCK_EX | libc::LOCK_NB).is_ok();
-        let db = Database::builder()
-            .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
-            .create(dir.join("index.redb"))
-            .map_err(db_error)?;
+        take_lock(&lock, &dir)?;
+        let db = Database::create(dir.join("index.redb")).map_err(db_error)?;
         {
             let txn = db.begin_write().map_err(db_error)?;
             txn.open_table(OBJECTS).map_err(db_error)?;
@@ -250,43 +303,18 @@ impl Store {
             blobs: Blobs::new(dir.join("blobs")),
             _in_use: Arc::new(lock),
         };
-        if alone {
-            migrate::former_layout(&store, objects)?;
-            let removed = store.remove_unnamed_blobs(Duration::ZERO)?;
-            if removed > 0 {
-                tracing::info!(removed, "removed blobs of writes cut short");
-            }
+        migrate::former_layout(&store, objects)?;
+        let removed = store.remove_unnamed_blobs()?;
+        if removed > 0 {
+            tracing::info!(removed, "removed blobs of writes cut short");
         }
-        // Held shared from now on, so a process starting later knows it is not alone.
-        flock(&store._in_use, libc::LOCK_SH)?;
+        open_here.insert(dir, OpenStore::of(&store));
         Ok(store)
     }
 
-    /// Removes, every hour, blobs no record names that have not been written to for a
-    /// day: writes cut short while another process shares the store (a write in flight
-    /// touches its blob at least every few seconds; stalled uploads are cut off long
-    /// before a day).
-    pub fn sweep_unnamed_blobs(&self) {
-        let store = self.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(Duration::from_secs(3600));
-            every.tick().await;
-            loop {
-                every.tick().await;
-                let store = store.clone();
-                match blocking(move || store.remove_unnamed_blobs(Duration::from_secs(24 * 3600))).await {
-                    Ok(Ok(0)) => {}
-                    Ok(Ok(removed)) => tracing::info!(removed, "removed blobs of writes cut short"),
-                    Ok(Err(e)) | Err(e) => tracing::warn!(error = %e, "could not sweep the store's blobs"),
-                }
-            }
-        });
-    }
-
     /// Blobs no object or part names: writes a crash or kill cut short, removals a crash
-    /// interrupted. Only those untouched for `untouched_for`: zero only while no write
-    /// can be in flight (at the start of the only process).
-    fn remove_unnamed_blobs(&self, untouched_for: Duration) -> io::Result<usize> {
+    /// interrupted. Run at the opening, when no write of this store can be in flight.
+    fn remove_unnamed_blobs(&self) -> io::Result<usize> {
         // Listed before the index is read: a blob named after the read was on disk before.
         let on_disk = self.blobs.all_ids()?;
         let mut named = HashSet::new();
@@ -299,16 +327,7 @@ impl Store {
             let (_, value) = row.map_err(db_error)?;
             named.insert(decode::<Part>(value.value())?.blob.id);
         }
-        let unnamed: Vec<String> = on_disk
-            .into_iter()
-            .filter(|id| !named.contains(id))
-            .filter(|id| {
-                untouched_for.is_zero()
-                    || std::fs::metadata(self.blobs.path(id))
-                        .and_then(|m| m.modified())
-                        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= untouched_for))
-            })
-            .collect();
+        let unnamed: Vec<String> = on_disk.into_iter().filter(|id| !named.contains(id)).collect();
         let count = unnamed.len();
         self.blobs.discard(unnamed);
         Ok(count)
@@ -529,20 +548,35 @@ impl Store {
         .await?
     }
 
-    pub async fn create_upload(&self, upload: Upload) -> io::Result<String> {
+    /// Starts an upload unless its bucket already has `most` in progress (`None` then):
+    /// counted and added in one write, so parallel starts cannot pass the bound together.
+    pub async fn create_upload(&self, upload: Upload, most: usize) -> io::Result<Option<String>> {
         let db = self.db.clone();
         let id = blobs::new_id();
         let key = id.clone();
-        blocking(move || {
+        let created = blocking(move || -> io::Result<bool> {
             let txn = db.begin_write().map_err(db_error)?;
-            txn.open_table(UPLOADS)
-                .map_err(db_error)?
-                .insert(key.as_str(), encode(&upload).as_slice())
-                .map_err(db_error)?;
-            txn.commit().map_err(db_error)
+            {
+                let mut table = txn.open_table(UPLOADS).map_err(db_error)?;
+                let mut in_bucket = 0;
+                for row in table.iter().map_err(db_error)? {
+                    let (_, value) = row.map_err(db_error)?;
+                    if decode::<Upload>(value.value())?.bucket == upload.bucket {
+                        in_bucket += 1;
+                    }
+                }
+                if in_bucket >= most {
+                    return Ok(false);
+                }
+                table
+                    .insert(key.as_str(), encode(&upload).as_slice())
+                    .map_err(db_error)?;
+            }
+            txn.commit().map_err(db_error)?;
+            Ok(true)
         })
         .await??;
-        Ok(id)
+        Ok(created.then_some(id))
     }
 
     /// The upload, if it exists and is for this bucket and key.
