@@ -111,11 +111,18 @@ async fn wrk(url: String) -> f64 {
     .await
     .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        !text.contains("Non-2xx"),
-        "wrk saw errors from {}:\n{text}",
-        url.split('?').next().unwrap_or("")
-    );
+    if text.contains("Non-2xx") {
+        // What the server answers, to say why.
+        let answer = std::process::Command::new("curl")
+            .args(["-s", "-i", &url])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        panic!(
+            "wrk saw errors from {}:\n{text}\none request now answers:\n{answer}",
+            url.split('?').next().unwrap_or("")
+        );
+    }
     text.lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse().ok())

@@ -1550,13 +1550,13 @@ forward! {
             max,
         );
         let mut common_prefixes = Vec::new();
-        let mut listed_uploads = Vec::new();
+        let mut uploads = Vec::new();
         let mut last = None;
         for entry in page {
             match entry {
                 UploadEntry::Upload(id, upload) => {
                     last = Some((upload.key.clone(), Some(id.clone())));
-                    listed_uploads.push((id, *upload));
+                    uploads.push((id, *upload));
                 }
                 UploadEntry::Prefix(p) => {
                     last = Some((p.clone(), None));
@@ -1566,7 +1566,6 @@ forward! {
                 }
             }
         }
-        let uploads = listed_uploads;
         let owner = owner();
         Ok(S3Response::new(ListMultipartUploadsOutput {
             bucket: Some(input.bucket),
