@@ -42,8 +42,10 @@ pub struct GlobalOptions {
     pub master_key_file: Option<PathBuf>,
 
     /// Log filter, e.g. `info` or `warn,server=debug,app=debug`: levels, or target=level
-    #[arg(long = "log", env = "RUST_LOG", default_value = "info", global = true, value_parser = parse_log_filter)]
-    pub log_filter: String,
+    /// [default: info for `serve`; warn for the operator commands, which print only their
+    /// result]
+    #[arg(long = "log", env = "RUST_LOG", global = true, value_parser = parse_log_filter)]
+    pub log_filter: Option<String>,
 
     /// Print results as JSON (for scripts)
     #[arg(long, global = true)]

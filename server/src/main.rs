@@ -16,10 +16,17 @@ async fn main() -> ExitCode {
     // s3s logs every refused or failed S3 request at ERROR (a wrong key, a missing object):
     // the client's mistake, not the server's. Server errors are still logged by
     // `s3s::service`; ask for `s3s::ops` by name to see the rest.
-    let directives = if global.log_filter.contains("s3s") {
-        global.log_filter.clone()
+    // The server logs what it does; an operator command prints its result and nothing
+    // else unless logs are asked for (its migrations' INFO lines are noise there).
+    let serving = matches!(command, None | Some(Command::Serve(_)));
+    let log_filter = global
+        .log_filter
+        .clone()
+        .unwrap_or_else(|| if serving { "info" } else { "warn" }.to_string());
+    let directives = if log_filter.contains("s3s") {
+        log_filter
     } else {
-        format!("{},s3s::ops=off", global.log_filter)
+        format!("{log_filter},s3s::ops=off")
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&directives).unwrap_or_else(|_| "info,s3s::ops=off".into());
     tracing_subscriber::fmt()

@@ -703,6 +703,46 @@ fn bad_log_filters_are_refused() {
 }
 
 /// Resuming an active key or revoking a revoked one exited 0 without a word.
+/// Every operator command printed two INFO lines about migrations on stderr: on success
+/// it prints its result alone, and RUST_LOG still turns the log on.
+#[test]
+fn operator_commands_print_only_their_result() {
+    let stook = Stook::new();
+    stook.ok(&["region", "list"]); // the first run creates the master key and says so
+    let quiet = |args: &[&str], log: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stook"));
+        command
+            .args(args)
+            .env("STOOK_DATA_DIR", &stook.dir)
+            .env_remove("STOOK_DATABASE_URL")
+            .env_remove("DATABASE_URL")
+            .env_remove("STOOK_MASTER_KEY_FILE")
+            .env_remove("RUST_LOG");
+        if let Some(log) = log {
+            command.env("RUST_LOG", log);
+        }
+        let out = command.output().unwrap();
+        assert!(
+            out.status.success(),
+            "stook {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let email = format!("quiet-{}@example.com", rand_suffix()).to_lowercase();
+    let (added, stderr) = quiet(&["user", "add", "--email", &email], None);
+    assert!(added.contains(&email), "the result is printed: {added}");
+    assert_eq!(stderr, "", "user add wrote to stderr");
+    let (listed, stderr) = quiet(&["user", "list"], None);
+    assert!(listed.contains(&email), "{listed}");
+    assert_eq!(stderr, "", "user list wrote to stderr");
+    let (_, logged) = quiet(&["user", "list"], Some("info"));
+    assert!(logged.contains("INFO"), "RUST_LOG=info shows the log: {logged:?}");
+}
+
 #[test]
 fn a_change_that_changes_nothing_says_so() {
     let stook = with_a_bucket();
