@@ -17,15 +17,23 @@ impl Stook {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_stook"))
+        self.run_logging(args, Some("warn"))
+    }
+
+    /// Runs a command with RUST_LOG set to `log`, or unset.
+    fn run_logging(&self, args: &[&str], log: Option<&str>) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stook"));
+        command
             .args(args)
             .env("STOOK_DATA_DIR", &self.dir)
             .env_remove("STOOK_DATABASE_URL")
             .env_remove("DATABASE_URL")
             .env_remove("STOOK_MASTER_KEY_FILE")
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap()
+            .env_remove("RUST_LOG");
+        if let Some(log) = log {
+            command.env("RUST_LOG", log);
+        }
+        command.output().unwrap()
     }
 
     /// Runs a command that must succeed and returns its stdout.
@@ -702,7 +710,6 @@ fn bad_log_filters_are_refused() {
     stook.ok(&["--log", "warn,server=debug", "user", "list"]);
 }
 
-/// Resuming an active key or revoking a revoked one exited 0 without a word.
 /// Every operator command printed two INFO lines about migrations on stderr: on success
 /// it prints its result alone, and RUST_LOG still turns the log on.
 #[test]
@@ -710,18 +717,7 @@ fn operator_commands_print_only_their_result() {
     let stook = Stook::new();
     stook.ok(&["region", "list"]); // the first run creates the master key and says so
     let quiet = |args: &[&str], log: Option<&str>| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_stook"));
-        command
-            .args(args)
-            .env("STOOK_DATA_DIR", &stook.dir)
-            .env_remove("STOOK_DATABASE_URL")
-            .env_remove("DATABASE_URL")
-            .env_remove("STOOK_MASTER_KEY_FILE")
-            .env_remove("RUST_LOG");
-        if let Some(log) = log {
-            command.env("RUST_LOG", log);
-        }
-        let out = command.output().unwrap();
+        let out = stook.run_logging(args, log);
         assert!(
             out.status.success(),
             "stook {args:?}: {}",
@@ -743,6 +739,7 @@ fn operator_commands_print_only_their_result() {
     assert!(logged.contains("INFO"), "RUST_LOG=info shows the log: {logged:?}");
 }
 
+/// Resuming an active key or revoking a revoked one exited 0 without a word.
 #[test]
 fn a_change_that_changes_nothing_says_so() {
     let stook = with_a_bucket();
