@@ -19,16 +19,9 @@ for tool in wrk socat; do
     apt_install "$tool"
   fi
 done
-if ! garage --version 2>/dev/null | grep -q ":$GARAGE_VERSION "; then
-  log "installing Garage $GARAGE_VERSION (about 8 minutes, once)"
-  cargo install garage --version "$GARAGE_VERSION" --locked
-fi
-venv=target/s3-clients-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import boto3' 2>/dev/null; then
-  log "installing boto3 into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r end2end/s3/requirements.txt
-fi
+ensure_garage
+ensure_s3_clients
+venv=$S3_CLIENTS_VENV
 
 log "building stook (release)"
 cargo build --release --quiet -p server --bin stook

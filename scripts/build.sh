@@ -9,12 +9,20 @@
 #   3. wasm-opt -Oz (binaryen 123 or later);
 #   4. style/main.css as pkg/stook.css and public/ at the site root;
 #   5. the stook binary in release.
-# Sourced by run.sh and test.sh (build_site); run alone, it builds.
+# Sourced after scripts/tools.sh (its `step`) by run.sh and test.sh (build_site); run
+# alone, it builds.
 set -euo pipefail
 
 # Rust's default wasm32 features since 1.87: wasm-opt must accept what rustc emitted.
 WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
   --enable-mutable-globals --enable-reference-types --enable-multivalue)
+
+# Says, before a build from nothing, how long it will take: figures measured on a 2-core
+# machine (README, "The two commands").
+announce_first_build() {
+  [ -x target/release/stook ] && return 0
+  log "first build of this clone: $1 on 2 cores; later runs rebuild only what changed"
+}
 
 build_site() {
   local site=target/site wasm_out=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
@@ -32,20 +40,6 @@ build_site() {
   # The site is swapped whole, so a server started meanwhile never sees half of it.
   rm -rf "$site" && mv "$staging" "$site"
   step "building the server (release)" cargo build --quiet --release -p server --bin stook
-}
-
-# `step TITLE COMMAND...` prints what it does and how long it took.
-step() {
-  local title=$1 started=$SECONDS
-  shift
-  printf '\033[1m==> %s …\033[0m\n' "$title" >&2
-  "$@"
-  printf '\033[1m    %s: %s\033[0m\n' "$title" "$(elapsed_since "$started")" >&2
-}
-
-elapsed_since() {
-  local secs=$((SECONDS - $1))
-  if [ "$secs" -ge 60 ]; then printf '%dm%02ds' $((secs / 60)) $((secs % 60)); else printf '%ds' "$secs"; fi
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
 source scripts/build.sh
+announce_first_build "at most about 15 minutes (13m44s on a fresh machine, tools included)"
 ensure_build_tools
 build_site
 

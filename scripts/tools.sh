@@ -8,6 +8,20 @@ GARAGE_VERSION=2.5.0
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# `step TITLE COMMAND...` prints what it does and how long it took.
+step() {
+  local title=$1 started=$SECONDS
+  shift
+  printf '\033[1m==> %s …\033[0m\n' "$title" >&2
+  "$@"
+  printf '\033[1m    %s: %s\033[0m\n' "$title" "$(elapsed_since "$started")" >&2
+}
+
+elapsed_since() {
+  local secs=$((SECONDS - $1))
+  if [ "$secs" -ge 60 ]; then printf '%dm%02ds' $((secs / 60)) $((secs % 60)); else printf '%ds' "$secs"; fi
+}
+
 apt_install() {
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -17,16 +31,15 @@ apt_install() {
 
 ensure_build_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-    log "adding the wasm32-unknown-unknown target"
-    rustup target add wasm32-unknown-unknown
+    step "adding the wasm32-unknown-unknown target" rustup target add wasm32-unknown-unknown
   fi
   # The CLI must match the wasm-bindgen crate in Cargo.lock exactly. Not --locked: its
   # lockfile names a crate version the registry here lacks.
   local wb_version
   wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
   if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
-    log "installing wasm-bindgen-cli $wb_version"
-    cargo install wasm-bindgen-cli --version "$wb_version" --force
+    step "installing wasm-bindgen-cli $wb_version (about 2 minutes, once)" \
+      cargo install --quiet wasm-bindgen-cli --version "$wb_version" --force
   fi
   ensure_binaryen
 }
@@ -43,12 +56,11 @@ ensure_binaryen() {
   if [ ! -x "$BINARYEN_DIR/node_modules/.bin/wasm-opt" ] \
     || ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$BINARYEN_DIR/node_modules/binaryen/package.json" 2>/dev/null; then
     if ! command -v npm >/dev/null; then
-      log "installing Node.js and npm (for binaryen's wasm-opt)"
-      apt_install nodejs npm
+      step "installing Node.js and npm (for binaryen's wasm-opt)" apt_install nodejs npm
     fi
-    log "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm"
     mkdir -p "$BINARYEN_DIR"
-    npm install --prefix "$BINARYEN_DIR" --no-audit --no-fund --no-save "binaryen@$BINARYEN_VERSION" >/dev/null
+    step "installing binaryen $BINARYEN_VERSION (wasm-opt) from npm" \
+      npm install --silent --prefix "$BINARYEN_DIR" --no-audit --no-fund --no-save "binaryen@$BINARYEN_VERSION"
   fi
   export PATH="$BINARYEN_DIR/node_modules/.bin:$PATH"
   require_working_wasm_opt
@@ -67,28 +79,40 @@ require_working_wasm_opt() {
 
 ensure_test_tools() {
   if [ ! -x /usr/bin/chromium ]; then
-    log "installing Chromium for the browser tests"
-    apt_install chromium
+    step "installing Chromium for the browser tests" apt_install chromium
   fi
   if ! command -v rclone >/dev/null || ! command -v psql >/dev/null || ! command -v restic >/dev/null; then
-    log "installing rclone, restic and psql for the S3 client tests"
-    apt_install rclone restic postgresql-client
+    step "installing rclone, restic and psql for the S3 client tests" \
+      apt_install rclone restic postgresql-client
   fi
-  # The upstream S3 engine for the proxy backend's tests.
-  if ! garage --version 2>/dev/null | grep -q ":$GARAGE_VERSION "; then
-    log "installing Garage $GARAGE_VERSION (about 8 minutes, once)"
-    cargo install garage --version "$GARAGE_VERSION" --locked
-  fi
-  # boto3, the AWS CLI and pytest, pinned, in a venv of their own.
-  local venv=target/s3-clients-venv
-  if [ ! -x "$venv/bin/pytest" ] || [ end2end/s3/requirements.txt -nt "$venv/.installed" ]; then
-    log "installing the S3 client test packages (boto3, awscli, s3cmd, pytest)"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r end2end/s3/requirements.txt
-    touch "$venv/.installed"
-  fi
+  ensure_garage
+  ensure_s3_clients
   if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-    log "installing the browser-test packages"
-    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+    step "installing the browser-test packages" install_browser_test_packages
   fi
+}
+
+install_browser_test_packages() {
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
+}
+
+# The upstream S3 engine for the proxy backend's tests and the S3 benchmark's peer.
+ensure_garage() {
+  if ! garage --version 2>/dev/null | grep -q ":$GARAGE_VERSION "; then
+    step "installing Garage $GARAGE_VERSION (about 8 minutes, once)" \
+      cargo install --quiet garage --version "$GARAGE_VERSION" --locked
+  fi
+}
+
+# boto3, the AWS CLI, s3cmd and pytest, pinned, in a venv of their own.
+S3_CLIENTS_VENV=target/s3-clients-venv
+ensure_s3_clients() {
+  if [ ! -x "$S3_CLIENTS_VENV/bin/pytest" ] || [ end2end/s3/requirements.txt -nt "$S3_CLIENTS_VENV/.installed" ]; then
+    step "installing the S3 client packages (boto3, awscli, s3cmd, pytest)" install_s3_clients
+  fi
+}
+install_s3_clients() {
+  python3 -m venv "$S3_CLIENTS_VENV"
+  "$S3_CLIENTS_VENV/bin/pip" install --quiet --disable-pip-version-check -r end2end/s3/requirements.txt
+  touch "$S3_CLIENTS_VENV/.installed"
 }

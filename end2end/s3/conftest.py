@@ -318,3 +318,11 @@ def error_message(excinfo):
 def url_with(url, **changes):
     parts = urllib.parse.urlsplit(url)
     return urllib.parse.urlunsplit(parts._replace(**changes))
+
+
+def until(condition, seconds=1.0, what="the change"):
+    """Waits for condition() to hold; fails if it takes longer than `seconds`."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < seconds, f"{what} did not take effect within {seconds} s"
+        time.sleep(0.05)

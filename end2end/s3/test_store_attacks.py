@@ -93,11 +93,12 @@ def test_a_get_during_replacements_is_one_whole_version(stook, local_only):
     client.put_object(Bucket=BUCKET, Key=key, Body=single)
     stop = threading.Event()
     seen = collections.Counter()
+    replacements = itertools.count(1)
+    done = {"replacements": 0}
 
     def writer():
-        n = 0
         while not stop.is_set():
-            n += 1
+            n = next(replacements)
             if n % 2:
                 upload = client.create_multipart_upload(Bucket=BUCKET, Key=key)["UploadId"]
                 e1 = client.upload_part(Bucket=BUCKET, Key=key, UploadId=upload, PartNumber=1, Body=part1)["ETag"]
@@ -106,6 +107,7 @@ def test_a_get_during_replacements_is_one_whole_version(stook, local_only):
                     "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
             else:
                 client.put_object(Bucket=BUCKET, Key=key, Body=single)
+            done["replacements"] = n
 
     def reader():
         while not stop.is_set():
@@ -118,10 +120,16 @@ def test_a_get_during_replacements_is_one_whole_version(stook, local_only):
     threads = [threading.Thread(target=writer)] + [threading.Thread(target=reader) for _ in range(4)]
     for t in threads:
         t.start()
-    time.sleep(8)
-    stop.set()
-    for t in threads:
-        t.join()
+    # Run until enough replacements met enough reads, not for a fixed time.
+    try:
+        deadline = time.monotonic() + 120
+        while done["replacements"] < 30 or sum(seen.values()) < 200:
+            assert time.monotonic() < deadline, f"too slow: {done} replacements, {dict(seen)} reads"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
     client.delete_object(Bucket=BUCKET, Key=key)
     assert set(seen) == {"whole"}, dict(seen)
 

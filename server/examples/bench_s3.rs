@@ -2,7 +2,8 @@
 //! a warm cache, policy) per request, and 4 KiB GET throughput through Stook with a scoped
 //! key against the same local backend served with no key checks, side by side in one run.
 //! Run by `scripts/bench-s3.sh` in a release build; the load comes from `wrk`.
-//! `STOOK_BENCH_QUICK=1` makes every run short (a check that the bench works).
+//! `STOOK_BENCH_QUICK=1` makes every run short (a check that the bench works);
+//! `STOOK_BENCH_AUTH_ONLY=1` stops after the authorization figures (to profile them).
 
 #[path = "../tests/common/seed.rs"]
 mod seed;
@@ -232,6 +233,12 @@ async fn main() {
         signature_checked - without,
         with_checks - signature_checked
     );
+
+    if std::env::var_os("STOOK_BENCH_AUTH_ONLY").is_some() {
+        // For profiling the decision alone (perf, callgrind): no backend, no load generator.
+        std::fs::remove_dir_all(&dir).ok();
+        return;
+    }
 
     // The same with the local backend, still in process (no sockets, no load generator).
     let open_service = S3ServiceBuilder::new(s3::local::Local::new(objects.clone()).unwrap()).build();

@@ -10,9 +10,9 @@ use app::services::activity::{self, Batch, Seen};
 use app::services::entities::{audit_event, credential};
 use axum::http::StatusCode;
 use common::seed::{self, PASSWORD};
-use common::{Client, router, state};
+use common::{Client, router, state, within_key_cache_ttl};
 use sea_orm::{ColumnTrait as _, DatabaseConnection, EntityTrait as _, QueryFilter as _};
-use server::s3::keys::{KEY_CACHE_TTL, KeyStore};
+use server::s3::keys::KeyStore;
 
 async fn signed_in(state: &AppState, email: &str) -> Client {
     let mut client = Client::new(router(state.clone()));
@@ -127,7 +127,12 @@ async fn an_edit_is_previewed_then_saved(db: DatabaseConnection) {
     assert_eq!(saved.json()["path"], "photos/");
     assert_eq!(saved.json()["name"], "photo reader");
     // The S3 endpoint sees the new scope once its cache entry lapses.
-    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    within_key_cache_ttl("the new scope", async || {
+        keys.authenticated(&key.access_key_id)
+            .await
+            .is_ok_and(|record| record.scope.path.as_deref() == Some("photos/"))
+    })
+    .await;
     let record = keys.authenticated(&key.access_key_id).await.unwrap();
     assert_eq!(record.scope.path.as_deref(), Some("photos/"));
     let audit = audit_event::Entity::find()
@@ -312,7 +317,7 @@ async fn rotation_keeps_the_old_pair_for_the_grace_period(db: DatabaseConnection
     // Retired, not revoked: it was replaced, and says so.
     let retired = row(&state.db, &new_id).await;
     assert!(retired.replaced_by.is_some() && retired.expires_at.is_some_and(|t| t <= app::services::now()));
-    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    within_key_cache_ttl("the retirement", async || keys.authenticated(&new_id).await.is_err()).await;
     let refused = keys.authenticated(&new_id).await.unwrap_err();
     assert!(format!("{refused:?}").contains("replaced by rotation"), "{refused:?}");
 }
@@ -332,10 +337,27 @@ async fn a_short_grace_period_ends_on_its_own(db: DatabaseConnection) {
     .await
     .unwrap();
     let keys = KeyStore::new(state.db.clone(), state.secrets.clone());
-    assert!(keys.authenticated(&old.access_key_id).await.is_ok());
-    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
-    // From the cache too: the grace period's end is checked on every request.
-    let refused = keys.authenticated(&old.access_key_id).await.unwrap_err();
+    let ends_at = row(&state.db, &old.access_key_id)
+        .await
+        .expires_at
+        .expect("a grace period ends");
+    // The old pair works until the grace period ends and is refused from then on, from the
+    // cache too: its end is checked on every request.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let refused = loop {
+        match keys.authenticated(&old.access_key_id).await {
+            Ok(_) => assert!(app::services::now() <= ends_at, "works after its grace period"),
+            Err(refused) => {
+                assert!(
+                    app::services::now() >= ends_at,
+                    "refused during its grace period: {refused:?}"
+                );
+                break refused;
+            }
+        }
+        assert!(std::time::Instant::now() < deadline, "the grace period never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert!(format!("{refused:?}").contains("replaced by rotation"), "{refused:?}");
     assert!(keys.authenticated(&new.access_key_id).await.is_ok());
 }

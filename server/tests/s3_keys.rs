@@ -11,12 +11,12 @@ use app::services::caller::Caller;
 use app::services::credentials;
 use app::services::entities::{audit_event, credential, key_activity, key_denial};
 use common::seed::{customer_with_bucket, read_only_key};
-use common::state;
+use common::{state, within_key_cache_ttl};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, DatabaseConnection, EntityTrait as _, IntoActiveModel as _,
     PaginatorTrait as _, QueryFilter as _, Set,
 };
-use server::s3::keys::{KEY_CACHE_TTL, KeyStore};
+use server::s3::keys::KeyStore;
 use server::s3::usage::Usage;
 
 struct Fixture {
@@ -67,14 +67,14 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     credentials::set_paused(&f.state.db, &Caller::Operator, &f.key_id, true)
         .await
         .unwrap();
-    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    within_key_cache_ttl("the pause", async || keys.authenticated(&f.key_id).await.is_err()).await;
     let refused = keys.authenticated(&f.key_id).await.unwrap_err();
     assert_eq!(refused.code().as_str(), "InvalidAccessKeyId");
     assert!(refused.message().unwrap_or_default().contains("inactive"));
     credentials::set_paused(&f.state.db, &Caller::Operator, &f.key_id, false)
         .await
         .unwrap();
-    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    within_key_cache_ttl("the resume", async || keys.authenticated(&f.key_id).await.is_ok()).await;
     assert!(keys.authenticated(&f.key_id).await.is_ok());
     // A master key is never paused.
     assert!(
@@ -87,7 +87,7 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     credentials::revoke_credential(&f.state.db, &Caller::Operator, &f.key_id)
         .await
         .unwrap();
-    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    within_key_cache_ttl("the revocation", async || keys.authenticated(&f.key_id).await.is_err()).await;
     let refused = keys.authenticated(&f.key_id).await.unwrap_err();
     assert_eq!(refused.code().as_str(), "InvalidAccessKeyId");
     assert!(refused.message().unwrap_or_default().contains("revoked"));
@@ -102,7 +102,10 @@ async fn keys_follow_the_credentials_table(db: DatabaseConnection) {
     let mut expiring = row.into_active_model();
     expiring.expires_at = Set(Some(app::services::now() - 1));
     expiring.update(&f.state.db).await.unwrap();
-    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    within_key_cache_ttl("the expiry", async || {
+        keys.authenticated(&f.master_key_id).await.is_err()
+    })
+    .await;
     let refused = keys.authenticated(&f.master_key_id).await.unwrap_err();
     assert!(refused.message().unwrap_or_default().contains("expired"));
 }
@@ -241,7 +244,10 @@ async fn an_unknown_stored_status_grants_nothing(db: DatabaseConnection) {
         .exec(&f.state.db)
         .await
         .unwrap();
-    tokio::time::sleep(KEY_CACHE_TTL + std::time::Duration::from_millis(50)).await;
+    within_key_cache_ttl("the unknown status", async || {
+        keys.authenticated(&f.key_id).await.is_err()
+    })
+    .await;
     let refused = keys.authenticated(&f.key_id).await.unwrap_err();
     assert_eq!(refused.code().as_str(), "InternalError");
     assert!(credentials::list_credentials(&f.state.db, None, None).await.is_err());

@@ -232,3 +232,17 @@ impl Client {
         .await
     }
 }
+
+/// Waits until `holds()` is true, polling, and fails once the S3 key cache's lifetime and
+/// a margin have passed: a change made anywhere must reach the endpoint within
+/// `KEY_CACHE_TTL`, and a fixed sleep would only slow the suite down.
+pub async fn within_key_cache_ttl(what: &str, mut holds: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + server::s3::keys::KEY_CACHE_TTL + std::time::Duration::from_secs(1);
+    while !holds().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not seen within the key cache's lifetime"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
